@@ -1,0 +1,96 @@
+"""The composition root: one factory builds the Application for `run`, `demo`, `chat` and tests.
+
+Only the transport differs: real Telegram through PTB's HTTPX request, or the in-process
+offline Bot API (``bot.offline``) for the demo, the terminal chat and the tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot.settings import OFFLINE_TOKEN, Settings
+from handlers import admin, chats, errors, start
+from handlers.context import GovApplication, GovContext, Services
+from storage.clock import Clock, SystemClock
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+# Handler modules in the order their handlers are tried (all in group 0: the first match wins).
+# `chats` first: status updates must never be taken for messages; `errors` last: its catch-all
+# answers only commands nobody else handled.
+HANDLER_MODULES: list[Any] = [chats, start, admin, errors]
+
+# Shown in Telegram's command menu; the rest are still available and listed by /help.
+MENU_COMMANDS = [
+    ("help", "帮助 / help"),
+    ("report", "报事 / report an issue"),
+    ("log", "记录工作 / log an activity"),
+    ("issues", "待办事项 / open issues"),
+    ("index", "治理指数 / governance index"),
+    ("lang", "语言 / language"),
+]
+
+
+def build_application(
+    settings: Settings,
+    request: BaseRequest | None = None,
+    *,
+    updates_request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    database: Database | None = None,
+) -> GovApplication:
+    """Build the ready-to-run Application; pass ``request`` to use another transport."""
+    token = settings.require_token() if request is None else _offline_token(settings)
+    builder = (
+        Application.builder()
+        .token(token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .context_types(ContextTypes(context=GovContext))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is None:
+        builder = builder.base_url(settings.api_base_url).base_file_url(settings.api_file_base_url)
+    else:
+        builder = builder.request(request).get_updates_request(updates_request or request)
+    app: GovApplication = builder.build()
+    app.bot_data["services"] = Services(
+        db=database or Database(settings.database_url),
+        clock=clock or SystemClock(),
+        tz=settings.tz,
+        default_locale=settings.locale,
+        admin_chat_id=settings.admin_chat_id,
+        bot_username=settings.bot_username,
+    )
+    for module in HANDLER_MODULES:
+        for handler in module.build_handlers():
+            app.add_handler(handler)
+    app.add_error_handler(errors.error_handler)
+    return app
+
+
+def _offline_token(settings: Settings) -> str:
+    return settings.token.get_secret_value() if settings.token else OFFLINE_TOKEN
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    try:
+        await app.bot.set_my_commands([BotCommand(c, d) for c, d in MENU_COMMANDS])
+    except TelegramError:
+        logger.warning("could not set the command menu", exc_info=True)
+
+
+async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    services: Services = app.bot_data["services"]
+    services.db.dispose()
+
+
+ALLOWED_UPDATES = Update.ALL_TYPES

@@ -1,0 +1,199 @@
+"""The `govbot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.settings import ConfigError, Settings
+from handlers.i18n import Messages
+from handlers.vocabulary import parse_audience, parse_role
+from storage.bindings import create_bind_code
+from storage.clock import SystemClock
+from storage.db import Database
+from storage.errors import DomainError
+from storage.invites import create_invite
+from storage.org import resolve_unit, tree_lines, unit_path
+from storage.roster_import import ImportReport, import_roster_file
+from storage.schema import upgrade_database
+
+logger = logging.getLogger(__name__)
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 0
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = Settings()
+        func: Callable[[argparse.Namespace, Settings], int] = args.func
+        return func(args, settings)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        err(f"govbot: setting GOVBOT_{str(first['loc'][0]).upper()}: {first['msg']}")
+    except ConfigError as exc:
+        err(f"govbot: {exc}")
+    except DomainError as exc:
+        err(f"govbot: {Messages('en').raw(f'error.{exc.code}', **exc.params)}")
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="govbot", description="基层治理助手 — community governance bot for Telegram."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the bot against Telegram (long polling)")
+    run.set_defaults(func=cmd_run)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(metavar="ACTION", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="bring the database schema up to date")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+
+    units = commands.add_parser("units", help="show the org tree (街镇/居委/小区/楼组)")
+    units.set_defaults(func=cmd_units)
+
+    invite = commands.add_parser("invite", help="print a one-time invite code and deep link")
+    invite.add_argument("role", help="e.g. committee, building_leader, 居委会, 楼组长")
+    invite.add_argument("unit", help="unit name or path, e.g. 阳光小区/3号楼")
+    invite.add_argument("--uses", type=int, default=1, help="how many people may use it")
+    invite.add_argument("--days", type=int, default=7, help="days until it expires")
+    invite.set_defaults(func=cmd_invite)
+
+    bind = commands.add_parser("bind-code", help="print a code for /bind in a group chat")
+    bind.add_argument("unit", help="unit name or path")
+    bind.add_argument("audience", help="residents, committee, grid or town")
+    bind.set_defaults(func=cmd_bind_code)
+
+    imp = commands.add_parser("import", help="import a roster (org tree) from CSV/XLSX")
+    imp_commands = imp.add_subparsers(metavar="WHAT", required=True)
+    roster = imp_commands.add_parser("roster", help="the org tree: see docs/admin-guide.md")
+    roster.add_argument("file", type=Path)
+    roster.set_defaults(func=cmd_import_roster)
+    return parser
+
+
+def _database(settings: Settings) -> Database:
+    upgrade_database(settings.database_url)
+    return Database(settings.database_url)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:  # noqa: ARG001
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    settings.require_token()  # refuse before touching the database or the network
+    database = _database(settings)
+    app = build_application(settings, database=database)
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:  # noqa: ARG001
+    upgrade_database(settings.database_url)
+    out(f"database is up to date: {settings.database_url}")
+    return 0
+
+
+def cmd_units(args: argparse.Namespace, settings: Settings) -> int:  # noqa: ARG001
+    database = _database(settings)
+    with database.read_session() as session:
+        lines = tree_lines(session)
+    out("\n".join(lines) if lines else "no units yet: import a roster with `govbot import roster`")
+    return 0
+
+
+def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
+    role = parse_role(args.role)
+    if role is None:
+        err(f"govbot: unknown role {args.role!r}")
+        return 2
+    database = _database(settings)
+    now = SystemClock().now()
+    with database.session() as session:
+        unit = resolve_unit(session, args.unit)
+        invite = create_invite(
+            session,
+            role=role,
+            unit_id=unit.id or 0,
+            created_by=None,
+            now=now,
+            ttl=timedelta(days=args.days),
+            max_uses=args.uses,
+        )
+        path = unit_path(session, invite.unit_id)
+    out(f"invite for {role.value} of {path}: {invite.code}")
+    if settings.bot_username:
+        out(f"https://t.me/{settings.bot_username}?start={invite.code}")
+    else:
+        out(f"deep link: https://t.me/<your bot's username>?start={invite.code}")
+        out("(set GOVBOT_BOT_USERNAME to print the full link)")
+    out(f"expires {invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}, {args.uses} use(s)")
+    return 0
+
+
+def cmd_bind_code(args: argparse.Namespace, settings: Settings) -> int:
+    audience = parse_audience(args.audience)
+    if audience is None:
+        err(f"govbot: unknown audience {args.audience!r} (residents, committee, grid, town)")
+        return 2
+    database = _database(settings)
+    now = SystemClock().now()
+    with database.session() as session:
+        unit = resolve_unit(session, args.unit)
+        code = create_bind_code(
+            session, unit_id=unit.id or 0, audience=audience, created_by=None, now=now
+        )
+        path = unit_path(session, code.unit_id)
+    out(f"binding code for the {audience.value} chat of {path}: {code.code}")
+    out(f"add the bot to the group and send there:  /bind {code.code}")
+    return 0
+
+
+def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.file.exists():
+        err(f"govbot: no such file: {args.file}")
+        return 2
+    database = _database(settings)
+    with database.session() as session:
+        report = import_roster_file(session, path=args.file, now=SystemClock().now())
+    out(format_import_report(report, Messages(settings.locale)))
+    return 0 if report.ok else 1
+
+
+def format_import_report(report: ImportReport, _: Messages) -> str:
+    """A plain-text, row-by-row report of an import (for the CLI and the bot)."""
+    if report.ok:
+        created = ", ".join(f"{kind}: {n}" for kind, n in sorted(report.created.items()))
+        return _.raw("import.ok", file=report.file, rows=report.rows, created=created or "0")
+    lines = [_.raw("import.failed", file=report.file, problems=len(report.problems))]
+    for problem in report.problems:
+        reason = _.raw(f"error.{problem.code}", **problem.params)
+        lines.append(_.raw("import.problem_line", line=problem.line, reason=reason))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,91 @@
+"""The one place that creates database engines and sessions.
+
+SQLite is the default: WAL mode (readers never block the writer), foreign keys on, and a busy
+timeout so that concurrent writers wait instead of failing with "database is locked". pysqlite's
+own transaction handling is switched off and we emit ``BEGIN IMMEDIATE`` ourselves: a deferred
+transaction that reads and later writes fails with ``SQLITE_BUSY`` when another writer got there
+first, while an immediate one waits for the lock up front. Long read-only work (scoring, exports)
+uses :meth:`Database.read_session`, a deferred ``BEGIN``, so it never holds the write lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+BUSY_TIMEOUT_MS = 30_000
+_DEFERRED = "govbot_deferred"
+
+
+def create_db_engine(url: str) -> Engine:
+    """Create an engine for ``url`` with the SQLite settings described above."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    in_memory = parsed.database in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    }
+    if in_memory:
+        # One shared connection, or every session would see its own empty database.
+        kwargs["poolclass"] = StaticPool
+    elif parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+    _configure_sqlite(engine, wal=not in_memory)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable across process kills in WAL mode (only power loss may lose the
+            # last transactions); FULL makes every commit durable even then, at little cost here.
+            cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        deferred = conn.get_execution_options().get(_DEFERRED, False)
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+class Database:
+    """An engine with the two kinds of session the bot needs."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_db_engine(url)
+        self._read_engine = self.engine.execution_options(**{_DEFERRED: True})
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction takes the write lock at its start (``BEGIN IMMEDIATE``).
+
+        Storage functions commit what they change; anything left uncommitted when the block
+        ends is rolled back.
+        """
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for long reads that never takes the write lock."""
+        with Session(self._read_engine, expire_on_commit=False) as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
