@@ -387,8 +387,9 @@ class OfflineBotAPI(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params = _params(request_data)
         files = _uploads(request_data)
+        logger.debug("offline Bot API call %s to %s", api_method, params.get("chat_id"))
         if api_method == "getUpdates":
-            return _ok(await self._get_updates(params))
+            return await self._answer_get_updates(params)
         return self._answer(api_method, params, files)
 
     # -- Public helpers: updates -----------------------------------------------------------------
@@ -616,6 +617,15 @@ class OfflineBotAPI(BaseRequest):
                 waiters.remove(waiter)
 
     # -- getUpdates ----------------------------------------------------------------------------
+
+    async def _answer_get_updates(self, params: JSONDict) -> tuple[int, bytes]:
+        """Polling can be failed too (to test the Updater's retry loop), but is never recorded."""
+        fault = self._take_fault("getUpdates", None)
+        if fault is not None and fault.is_timeout:
+            raise TimedOut("Timed out (offline fault on getUpdates)")
+        if fault is not None:
+            return _error(BotAPIError(fault.status, fault.description, fault.parameters))
+        return _ok(await self._get_updates(params))
 
     async def _get_updates(self, params: JSONDict) -> list[JSONDict]:
         """Long polling: confirm by offset, then wait up to `timeout` for something to arrive."""

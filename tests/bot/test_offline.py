@@ -154,6 +154,26 @@ async def test_long_polling_delivers_fed_updates(
     assert offline_api.pending_updates == 0  # confirmed by the Updater's final getUpdates
 
 
+async def test_polling_survives_a_failed_get_updates(
+    offline_app: Application, offline_api: OfflineBotAPI
+):
+    add_handlers(offline_app)
+    offline_api.fail_next("getUpdates", error=Fault.timeout_before_accept())
+    await offline_app.start()
+    assert offline_app.updater is not None
+    await offline_app.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        offline_api.feed(make_command_update("/echo", "重试", user=ALICE, chat=ALICE_CHAT))
+        async with asyncio.timeout(5):
+            await offline_api.wait_for_sent(chat_id=ALICE["id"], method="sendMessage")
+    finally:
+        await offline_app.updater.stop()
+        await offline_app.stop()
+
+    assert offline_api.pending_faults == 0
+    assert offline_api.texts(ALICE["id"]) == ["重试"]
+
+
 async def test_get_updates_honours_offset(offline_app: Application, offline_api: OfflineBotAPI):
     first = offline_api.feed(make_message_update("一", user=ALICE))
     second = offline_api.feed(make_message_update("二", user=ALICE))
