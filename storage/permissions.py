@@ -143,6 +143,8 @@ def resolve_managed_unit(
     (not "unknown"), so the person knows to ask whoever manages it.
     """
     scope = managed_units(session, member_id=member_id, action=action)
+    if not scope:
+        raise DomainError("permission.denied", action=action.value)
     if not find_units(session, ref, within=scope) and find_units(session, ref):
         raise DomainError("unit.not_managed", unit=ref)
     return resolve_unit(session, ref, within=scope)
