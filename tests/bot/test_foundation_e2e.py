@@ -36,7 +36,8 @@ async def test_invite_join_bind_and_help_in_both_languages(harness: Harness) -> 
     # A committee member invites a building leader for 3号楼 from a private chat.
     sent = await harness.send("/invite 楼组长 3号楼", user_id=COMMITTEE_A)
     reply = texts(sent)
-    assert "楼组长" in reply and "阳光小区/3号楼" in reply
+    assert "楼组长" in reply
+    assert "阳光小区/3号楼" in reply
     code = _invite_code(reply)
 
     # The newcomer opens the deep link and becomes a building leader of that building.
@@ -60,10 +61,12 @@ async def test_invite_join_bind_and_help_in_both_languages(harness: Harness) -> 
     assert bind_code, texts(sent)
     group = harness.group(GROUP)
     sent = await harness.send(f"/bind {bind_code.group(1)}", user_id=COMMITTEE_A, chat=group)
-    assert "已绑定" in texts(sent) and "居民群" in texts(sent)
+    assert "已绑定" in texts(sent)
+    assert "居民群" in texts(sent)
     with harness.database.session() as session:
         binding = session.exec(select(ChatBinding).where(ChatBinding.chat_id == GROUP)).one()
-    assert binding.audience == Audience.RESIDENTS and binding.active
+    assert binding.audience == Audience.RESIDENTS
+    assert binding.active
 
     # The new leader switches to English and sees help in English.
     sent = await harness.send("/lang en", user_id=NEWCOMER)
@@ -77,7 +80,8 @@ async def test_invite_buttons_offer_roles_then_units(harness: Harness) -> None:
     sent = await harness.send("/invite", user_id=COMMITTEE_A)
     role_buttons = buttons(sent[-1])
     labels = [label for label, _ in role_buttons]
-    assert "楼组长" in labels and "街镇" not in labels  # a committee cannot create town staff
+    assert "楼组长" in labels
+    assert "街镇" not in labels
     data = dict(role_buttons)["楼组长"]
     sent = await harness.press(data, user_id=COMMITTEE_A)
     unit_buttons = buttons(sent[-1])
@@ -173,7 +177,8 @@ async def test_binding_codes_are_single_use_and_unbind_and_rebind_work(harness: 
     with harness.database.session() as session:
         rows = session.exec(select(ChatBinding).where(ChatBinding.chat_id == GROUP)).all()
     assert len(rows) == 1
-    assert rows[0].active and rows[0].audience == Audience.COMMITTEE
+    assert rows[0].active
+    assert rows[0].audience == Audience.COMMITTEE
 
 
 async def test_bot_removed_and_supergroup_migration_update_the_binding(harness: Harness) -> None:
@@ -193,13 +198,15 @@ async def test_bot_removed_and_supergroup_migration_update_the_binding(harness: 
     await harness.process(f.make_migrate_update(GROUP, new_id))
     with harness.database.session() as session:
         binding = session.exec(select(ChatBinding)).one()
-    assert binding.chat_id == new_id and binding.active
+    assert binding.chat_id == new_id
+    assert binding.active
 
     supergroup = f.make_group_chat(new_id, "阳光小区居民群", type="supergroup")
     await harness.process(f.make_bot_removed_update(supergroup))
     with harness.database.session() as session:
         binding = session.exec(select(ChatBinding)).one()
-    assert not binding.active and binding.inactive_reason == "removed"
+    assert not binding.active
+    assert binding.inactive_reason == "removed"
 
 
 async def test_unknown_command_and_wrong_chat_type_get_clear_answers(harness: Harness) -> None:
@@ -223,7 +230,8 @@ async def test_privacy_and_deleteme(harness: Harness) -> None:
     with harness.database.session() as session:
         member = session.get(Member, harness.district.members[RESIDENT_A])
         assert member is not None
-        assert member.name is None and member.telegram_user_id is None
+        assert member.name is None
+        assert member.telegram_user_id is None
         grants = session.exec(select(RoleGrant).where(RoleGrant.member_id == member.id)).all()
     assert all(g.revoked_at is not None for g in grants)
     # They are a stranger now, and told so kindly.
