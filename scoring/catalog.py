@@ -56,6 +56,7 @@ DERIVE_RULES: tuple[str, ...] = (
     "deadline_compliance",
     "reopen_rate",
     "mean_rating",
+    "checkin_rate",
 )
 _LIST_FIELDS = ("categories", "activity_types", "meeting_types")
 
