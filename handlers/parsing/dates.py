@@ -82,7 +82,7 @@ def _patterns() -> _DatePatterns:
         day_first=re.compile(
             rf"(?<![\d.])(\d{{1,2}})(?:st|nd|rd|th)?\s{{0,2}}(?:of\s{{1,2}})?{months}", flags
         ),
-        weekday_zh=re.compile(rf"({prefixes})({weekdays_zh})(?![次个])"),
+        weekday_zh=re.compile(rf"({prefixes})({weekdays_zh})(?![次个切起样直般些定])"),
         weekday_en=re.compile(rf"(?:(?<![a-z])(last|this|on)\s{{1,2}})?({weekdays_en})", flags),
         relative=re.compile(
             f"({alternation(relative_words)}|{word_alternation(relative_en)})", flags

@@ -96,9 +96,9 @@ def convert_numbers(text: str) -> str:
     chinese, half, english, english_half = _patterns()
     text = chinese.sub(_chinese_numeral, text)
     text = half.sub(_half_hour, text)
+    text = english_half.sub(_english_half_hour, text)
     english_numbers: dict[str, int] = lexicon().table("numerals", "english")
-    text = english.sub(lambda match: str(english_numbers[match.group(0).lower()]), text)
-    return english_half.sub(_english_half_hour, text)
+    return english.sub(lambda match: str(english_numbers[match.group(0).lower()]), text)
 
 
 def _chinese_numeral(match: re.Match[str]) -> str:

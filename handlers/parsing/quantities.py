@@ -151,10 +151,12 @@ def _patterns() -> _Patterns:
     )
     tail = rf"(?P<tail>\s{{0,2}}(?:{words('approx_tail_zh')}|{words('attend_after_zh')}))?"
     periods = alternation(table.table("dates", "periods_zh"))
-    clock = (
-        r"(?P<h{i}>\d{{1,2}})(?:\s?[:：]\s?(?P<m{i}>\d{{2}})|\s?点\s?(?:(?P<half{i}>半)|"
-        r"(?P<mm{i}>\d{{1,2}})\s?分?)?)"
+    # 4点10分, 4点10, 4点半 — but not the "10" of "4点 10人": minutes follow 点 directly.
+    minutes = (
+        r"(?:(?P<half{i}>半)|(?P<mm{i}>\d{{1,2}})分|"
+        r"(?P<mx{i}>\d{{2}})(?![\d余多来几个人名位户家]))"
     )
+    clock = rf"(?P<h{{i}}>\d{{{{1,2}}}})(?:\s?[:：]\s?(?P<m{{i}}>\d{{{{2}}}})|\s?点{minutes}?)"
     flags = re.IGNORECASE
     return _Patterns(
         person_hours=re.compile(
@@ -164,7 +166,7 @@ def _patterns() -> _Patterns:
         ),
         time_range_zh=re.compile(
             rf"(?P<p1>{periods})?\s{{0,2}}(?<![\d.:])(?P<h1>\d{{1,2}})"
-            r"(?:\s?[:：]\s?(?P<m1>\d{2})|\s?点\s?(?:(?P<half1>半)|(?P<mm1>\d{1,2})\s?分?)?)?"
+            rf"(?:\s?[:：]\s?(?P<m1>\d{{2}})|\s?点{minutes.format(i=1)}?)?"
             rf"\s{{0,2}}(?:-|—|–|~|到|至|－){{1,2}}\s{{0,2}}(?P<p2>{periods})?\s{{0,2}}"
             + clock.format(i=2)
         ),
@@ -175,7 +177,7 @@ def _patterns() -> _Patterns:
             flags,
         ),
         clock_time=re.compile(
-            rf"(?:{periods})?\s{{0,2}}(?<![\d.])\d{{1,2}}(?:\s?点\s?(?:半|\d{{1,2}}\s?分?)?|"
+            rf"(?:{periods})?\s{{0,2}}(?<![\d.])\d{{1,2}}(?:\s?点(?:半|\d{{1,2}}分)?|"
             r":\d{2}(?!\d)|\s{0,2}(?:am|pm)(?![a-z]))",
             flags,
         ),
@@ -315,7 +317,7 @@ class _QuantityReader:
 
 def _clock(match: re.Match[str], index: int, period: str | None) -> float:
     hour = int(match.group(f"h{index}"))
-    minutes = match.group(f"m{index}") or match.group(f"mm{index}")
+    minutes = match.group(f"m{index}") or match.group(f"mm{index}") or match.group(f"mx{index}")
     value = (
         hour + (int(minutes) / 60 if minutes else 0) + (0.5 if match.group(f"half{index}") else 0)
     )
