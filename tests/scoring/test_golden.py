@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring.pipeline import compute_index
+from scoring.pipeline import IndexResult, compute_index
 from tests.scoring.conftest import long_frame
 
 C = "commercial"
@@ -62,27 +62,27 @@ EXPECTED = pd.DataFrame(
 
 
 @pytest.fixture
-def result(mini_catalog: pd.DataFrame):  # type: ignore[no-untyped-def]
+def result(mini_catalog: pd.DataFrame) -> IndexResult:
     return compute_index(VALUES, mini_catalog, sample="all", draws=0)
 
 
-def test_scores_match_hand_computation(result) -> None:  # type: ignore[no-untyped-def]
+def test_scores_match_hand_computation(result: IndexResult) -> None:
     got = result.table.set_index("compound_id").loc[:, list(EXPECTED.columns)]
     pd.testing.assert_frame_equal(got, EXPECTED, check_exact=False, rtol=0, atol=1e-9)
 
 
-def test_dimensions_without_leaves_are_missing_not_zero(result) -> None:  # type: ignore[no-untyped-def]
+def test_dimensions_without_leaves_are_missing_not_zero(result: IndexResult) -> None:
     table = result.table
     assert table["satisfaction"].isna().all()
     assert table["progress"].isna().all()
 
 
-def test_ranks_within_type(result) -> None:  # type: ignore[no-untyped-def]
+def test_ranks_within_type(result: IndexResult) -> None:
     ranks = result.table.set_index("compound_id")["rank_in_type"]
     assert ranks.to_dict() == {"X": 3, "Y": 2, "Z": 1}
 
 
-def test_thresholds_match_hand_computation(result) -> None:  # type: ignore[no-untyped-def]
+def test_thresholds_match_hand_computation(result: IndexResult) -> None:
     table = result.thresholds.for_type(C)
     assert np.allclose(table.loc[["a", "b", "d"], "lower"], [8.0, 0.6, 1.8], atol=1e-12)
     assert np.allclose(table.loc[["a", "b", "d"], "upper"], [32.0, 5.4, 4.2], atol=1e-12)
@@ -91,7 +91,7 @@ def test_thresholds_match_hand_computation(result) -> None:  # type: ignore[no-u
     assert list(table["n_sample"].unique()) == [3]
 
 
-def test_explanation_against_type_median(result) -> None:  # type: ignore[no-untyped-def]
+def test_explanation_against_type_median(result: IndexResult) -> None:
     # Medians of Z: a 1/2, b 1/2 (of 11/12 and 1/12), c 1/2, d 17/24.
     # Only two of the four dimensions have leaves, so the total is renormalised over 50 points
     # and one unit of a leaf's Z is worth 100/50 = 2 times its weight.
@@ -106,7 +106,7 @@ def test_explanation_against_type_median(result) -> None:  # type: ignore[no-unt
     assert np.allclose(lift["points"], [125 / 18], atol=1e-12)
 
 
-def test_leaf_contributions_sum_to_total(result) -> None:  # type: ignore[no-untyped-def]
+def test_leaf_contributions_sum_to_total(result: IndexResult) -> None:
     snap = result.snapshot
     sums = snap.leaves.groupby("compound_id")["points"].sum()
     assert np.allclose(sums, snap.scores["total"].loc[sums.index], atol=1e-12)

@@ -43,7 +43,8 @@ def test_missing_values_and_thresholds_stay_missing() -> None:
         {"pos": 0, "neg": np.nan},
         {"pos": 2, "neg": np.nan},
     )
-    assert np.isnan(z.at[0, "pos"]) and z.at[1, "pos"] == 0.5
+    assert np.isnan(z.at[0, "pos"])
+    assert z.at[1, "pos"] == 0.5
     assert z["neg"].isna().all()
 
 
