@@ -15,7 +15,7 @@ from handlers.parsing.lexicon import word_alternation
 from handlers.parsing.working import WorkingText
 
 _ROOM_AFTER = (
-    r"(?:\s?(?:\d{1,2}\s?单元)?\s?(?:-\s?)?(?:\d{1,5}\s?(?:室|房)|"
+    r"(?:\s?\d{1,2}\s?单元)?(?:\s?(?:-\s?)?(?:\d{1,5}\s?(?:室|房)|"
     r"\d{3,4}(?![\d.]|\s{0,2}(?:人|名|位|户|家|小时|个|分|点|[a-z]))))?"
 )
 

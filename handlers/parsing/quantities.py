@@ -142,6 +142,7 @@ def _patterns() -> _Patterns:
     approx_before = f"(?:{words('approx_before_zh')}|{approx_en})"
     prefix = (
         rf"(?P<pre>(?:(?:{words('total_zh')}|{words('per_person_zh')}|{words('attend_zh')}|"
+        rf"{words('nouns_zh')}|"
         rf"{approx_before}|{word_alternation(table.words('count_words', 'total_en'))})"
         r"\s{0,2}){0,3})"
     )
@@ -192,7 +193,7 @@ def _patterns() -> _Patterns:
         ),
         party_before=re.compile(
             rf"(?P<among>其中\s{{0,2}})?(?:{units('party_members_zh')}|{en_units('party_members_en')})"
-            rf"\s{{0,2}}[:：]?\s{{0,2}}(?:有|为|是|占)?\s{{0,2}}{_NUMBER}{_RANGE_END}"
+            rf"(?:志愿者)?\s{{0,2}}[:：]?\s{{0,2}}(?:有|为|是|占)?\s{{0,2}}{_NUMBER}{_RANGE_END}"
             rf"\s{{0,2}}(?P<approx>{words('approx_after_zh')})?\s{{0,2}}"
             r"(?:人|名|位|个)?",
             flags,
