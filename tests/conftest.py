@@ -14,6 +14,7 @@ import bot  # noqa: F401  (sets PTB_TIMEDELTA before telegram builds any RetryAf
 from bot.app import build_application
 from bot.offline import OfflineBotAPI
 from bot.settings import Settings
+from bot.updates import next_message_id
 from storage.clock import MovableClock
 from storage.db import Database
 from storage.schema import upgrade_database
@@ -65,7 +66,7 @@ def settings(tmp_path: Path) -> Settings:
 async def harness(
     settings: Settings, database: Database, clock: MovableClock, district: District
 ) -> AsyncIterator[Harness]:
-    api = OfflineBotAPI(clock=clock)
+    api = OfflineBotAPI(clock=clock, message_ids=next_message_id)
     app = build_application(settings, api, clock=clock, database=database)
     async with app:
         yield Harness(app=app, api=api, clock=clock, district=district, database=database)
