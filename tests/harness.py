@@ -1,83 +1,19 @@
-"""Drive the real Application like Telegram would, and read back what the bot sent."""
+"""The offline driver plus what tests need to look behind it: the district and the database."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from bot.offline import OfflineBotAPI, SentCall
-from handlers.context import GovApplication
+from bot.driver import OfflineDriver, buttons, texts
 from storage.clock import MovableClock
 from storage.db import Database
-from tests import factories as f
 from tests.district import District
+
+__all__ = ["Harness", "buttons", "texts"]
 
 
 @dataclass
-class Harness:
-    app: GovApplication
-    api: OfflineBotAPI
+class Harness(OfflineDriver):
     clock: MovableClock
     district: District
     database: Database
-
-    @staticmethod
-    def user(user_id: int, *, language_code: str = "zh-hans") -> dict[str, Any]:
-        return f.make_user(user_id, language_code=language_code)
-
-    @staticmethod
-    def private(user_id: int) -> dict[str, Any]:
-        return f.make_private_chat(user_id)
-
-    @staticmethod
-    def group(chat_id: int, title: str = "阳光小区居民群") -> dict[str, Any]:
-        return f.make_group_chat(chat_id, title)
-
-    async def process(self, update: Mapping[str, Any]) -> list[SentCall]:
-        """Process one update (as a dict) and return what the bot sent while handling it."""
-        before = len(self.api.calls)
-        await self.app.process_update(f.to_update(update, self.app.bot))
-        return list(self.api.calls[before:])
-
-    async def send(
-        self, text: str, *, user_id: int, chat: Mapping[str, Any] | None = None, **kw: Any
-    ) -> list[SentCall]:
-        """A message from ``user_id`` (in private unless ``chat`` is given)."""
-        chat = chat or self.private(user_id)
-        if text.startswith("/"):
-            command, _, rest = text.partition(" ")
-            update = f.make_command_update(
-                command, *rest.split(), user=self.user(user_id), chat=chat, **kw
-            )
-        else:
-            update = f.make_message_update(text, user=self.user(user_id), chat=chat, **kw)
-        return await self.process(update)
-
-    async def press(
-        self, data: str, *, user_id: int, chat: Mapping[str, Any] | None = None, **kw: Any
-    ) -> list[SentCall]:
-        """``user_id`` presses an inline button carrying ``data``."""
-        chat = chat or self.private(user_id)
-        update = f.make_callback_update(data, user=self.user(user_id), chat=chat, **kw)
-        return await self.process(update)
-
-
-def texts(calls: list[SentCall]) -> str:
-    """Everything the bot wrote in ``calls`` (texts, captions, button answers), one string."""
-    parts = []
-    for call in calls:
-        for value in (call.text, call.caption, call.params.get("text")):
-            if isinstance(value, str):
-                parts.append(value)
-    return "\n".join(parts)
-
-
-def buttons(call: SentCall) -> list[tuple[str, str]]:
-    """``(label, callback_data)`` of every inline button on a sent message."""
-    markup = call.reply_markup or {}
-    return [
-        (button["text"], button.get("callback_data", ""))
-        for row in markup.get("inline_keyboard", [])
-        for button in row
-    ]
