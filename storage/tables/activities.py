@@ -40,6 +40,9 @@ class Activity(SQLModel, table=True):
     status: str = "unconfirmed"  # unconfirmed | confirmed | discarded
     source_chat_id: int = Field(sa_type=BigInteger)
     source_message_id: int = Field(sa_type=BigInteger)
+    # The bot's "what I understood" reply, so an edited message edits it instead of sending
+    # a second one, and a replayed update is not answered twice.
+    reply_message_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
