@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 
 from scoring.calibrate import build_thresholds
-from scoring.snapshot import Snapshot, score_snapshot
+from scoring.snapshot import Snapshot, score_validated
 from scoring.structure import SCORE_COLUMNS
 from scoring.thresholds import EXTENSIONS, ThresholdSet
 from scoring.uncertainty import rank_intervals
-from scoring.values import sort_periods
+from scoring.values import sort_periods, validate_values
 
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "compound_id",
@@ -44,12 +44,13 @@ def compute_index(
     extension: str = "range",
     draws: int = 1000,
 ) -> IndexResult:
-    """Score the latest period of validated values against thresholds built from the earlier ones.
+    """Score the latest period of values against thresholds built from the earlier ones.
 
     With a single period, thresholds are built from that period. Rank intervals come from
     ``draws`` Monte Carlo draws over both threshold readings and the three weighting schemes
     (``draws=0`` skips them; rank_low and rank_high then equal rank_in_type).
     """
+    values = validate_values(values, catalog, source="<values frame>")
     periods = sort_periods(values["period"])
     latest = periods[-1]
     history = values[values["period"] != latest] if len(periods) > 1 else values
@@ -57,7 +58,7 @@ def compute_index(
     sets = [
         build_thresholds(history, catalog, sample=sample, seed=seed, extension=e) for e in readings
     ]
-    snapshots = [score_snapshot(values, s, catalog, period=latest, weights=weights) for s in sets]
+    snapshots = [score_validated(values, s, catalog, period=latest, weights=weights) for s in sets]
     main = snapshots[0]
     table = main.scores.reset_index()
     nominal = table["rank_in_type"].astype(float).to_numpy()

@@ -76,6 +76,18 @@ def score_snapshot(
     """
     catalog = load_catalog() if catalog is None else catalog
     values = validate_values(values, catalog, source="<values frame>")
+    return score_validated(values, thresholds, catalog, period=period, weights=weights)
+
+
+def score_validated(
+    values: pd.DataFrame,
+    thresholds: ThresholdSet,
+    catalog: pd.DataFrame,
+    *,
+    period: str | None = None,
+    weights: str = "equal",
+) -> Snapshot:
+    """``score_snapshot`` for values that ``validate_values`` has already checked."""
     periods = sort_periods(values["period"])
     if not periods:
         raise ValueError("no values to score")

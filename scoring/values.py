@@ -50,7 +50,7 @@ def validate_values(
         )
     data = frame.loc[:, list(VALUE_COLUMNS)].reset_index(drop=True)
     check = _RowChecker(source, first_row)
-    text = {col: data[col].astype("string").str.strip() for col in _TEXT_COLUMNS}
+    text = {col: _stripped_text(data[col]) for col in _TEXT_COLUMNS}
     for col in _TEXT_COLUMNS:
         check(text[col].isna() | (text[col] == ""), col, lambda _: "empty cell")
     kinds = text["housing_type"]
@@ -102,27 +102,36 @@ class _RowChecker:
         return self.first_row + position
 
 
+def _stripped_text(column: pd.Series) -> pd.Series:
+    """Return the column as text without surrounding blanks (work on distinct values only)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    cleaned = pd.Series(uniques, dtype="string").str.strip().to_numpy(dtype=object, na_value=None)
+    out = np.where(codes >= 0, cleaned[np.maximum(codes, 0)] if len(cleaned) else None, None)
+    return pd.Series(out, index=column.index, dtype="string")
+
+
 def _check_duplicates(clean: pd.DataFrame, check: _RowChecker) -> None:
     key = ["compound_id", "indicator_id", "period"]
-    first_of = clean.groupby(key, sort=False).cumcount() > 0
-    firsts = clean.reset_index().groupby(key, sort=False)["index"].transform("first")
-    check(
-        first_of,
-        "indicator_id",
-        lambda at: (
-            f"duplicate of row {check.row(int(firsts.iloc[at]))} "
-            "(same compound, indicator and period)"
-        ),
-    )
-    first_type = clean.groupby("compound_id", sort=False)["housing_type"].transform("first")
-    check(
-        clean["housing_type"] != first_type,
-        "housing_type",
-        lambda at: (
-            f"compound '{clean.at[at, 'compound_id']}' was given housing type "
-            f"'{first_type.iloc[at]}' in an earlier row"
-        ),
-    )
+
+    def duplicate_of(at: int) -> str:
+        same = (clean[key] == clean.loc[at, key]).all(axis=1).to_numpy()
+        first = check.row(int(np.flatnonzero(same)[0]))
+        return f"duplicate of row {first} (same compound, indicator and period)"
+
+    combined = np.zeros(len(clean), dtype=np.int64)
+    for col in key:
+        codes, uniques = pd.factorize(clean[col])
+        combined = combined * (len(uniques) + 1) + codes
+    check(pd.Series(combined).duplicated(keep="first"), "indicator_id", duplicate_of)
+    pairs = clean.drop_duplicates(["compound_id", "housing_type"])
+    clash = pairs.index[pairs.duplicated("compound_id", keep="first").to_numpy()]
+
+    def other_type(at: int) -> str:
+        compound = clean.at[at, "compound_id"]
+        first = clean.loc[clean["compound_id"] == compound, "housing_type"].iloc[0]
+        return f"compound '{compound}' was given housing type '{first}' in an earlier row"
+
+    check(pd.Series(clean.index.isin(clash)), "housing_type", other_type)
 
 
 def _numeric(column: pd.Series) -> np.ndarray:
@@ -134,7 +143,7 @@ def _numeric(column: pd.Series) -> np.ndarray:
 
 def sort_periods(periods: Sequence[str] | pd.Index | pd.Series) -> list[str]:
     """Return the distinct period labels in time order."""
-    labels = sorted({str(p) for p in periods})
+    labels = sorted(str(p) for p in pd.unique(np.asarray(periods, dtype=object)))
     numbers = pd.to_numeric(pd.Series(labels, dtype="string"), errors="coerce")
     if len(labels) and numbers.notna().all():
         return [label for _, label in sorted(zip(numbers.tolist(), labels, strict=True))]

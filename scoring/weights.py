@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scoring.structure import DIMENSION_POINTS, DIMENSIONS
+from scoring.structure import DIMENSION_POINTS
 
 WEIGHT_SCHEMES: tuple[str, ...] = ("equal", "entropy", "critic")
 
@@ -97,10 +97,7 @@ def leaf_weights(
 
 
 def _within_dimensions(objective: pd.Series, catalog: pd.DataFrame, equal: pd.Series) -> pd.Series:
-    out = equal.copy()
-    for dimension in DIMENSIONS:
-        leaves = catalog.index[catalog["dimension"] == dimension]
-        share = objective.reindex(leaves).fillna(0.0)
-        if share.sum() > 0:
-            out.loc[leaves] = DIMENSION_POINTS * share / share.sum()
-    return out
+    share = objective.reindex(catalog.index).fillna(0.0)
+    per_dimension = share.groupby(catalog["dimension"]).transform("sum")
+    scaled = DIMENSION_POINTS * share / per_dimension.where(per_dimension > 0)
+    return scaled.fillna(equal).rename("weight")
