@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+from bot.sender import start_sender, stop_sender
 from bot.settings import OFFLINE_TOKEN, Settings
 from handlers import admin, chats, errors, start
 from handlers.context import GovApplication, GovContext, Services
@@ -55,6 +56,7 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .context_types(ContextTypes(context=GovContext))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if request is None:
@@ -86,6 +88,11 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await app.bot.set_my_commands([BotCommand(c, d) for c, d in MENU_COMMANDS])
     except TelegramError:
         logger.warning("could not set the command menu", exc_info=True)
+    await start_sender(app)
+
+
+async def _post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    await stop_sender(app)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -1,0 +1,512 @@
+"""The outbox sender: drains due outbox rows into Telegram, paced and crash-safe.
+
+Policies (also in docs/reliability.md, "Outbox and sending"):
+
+- **Pacing** (``bot.pacing``): ≤ 30 messages/s overall, ≤ 20/min per group, ≤ 1/s per private
+  chat; one request in flight per chat, so a chat's parts arrive in order.
+- **429 RetryAfter**: the row is deferred by ``retry_after`` and its chat paused as long. When a
+  second chat is told to wait while another chat's pause still runs, Telegram is throttling the
+  bot as a whole, and *all* sending pauses.
+- **5xx, network errors, and timeouts that surely never reached Telegram** (connect or pool
+  timeouts): retried with exponential backoff; the row fails after ``max_attempts`` such tries.
+- **TimedOut otherwise**: PTB cannot tell whether Telegram accepted the request before the
+  answer was lost, so the row becomes ``ambiguous``: not resent automatically (a resend may
+  duplicate), reported by ``storage.outbox.ambiguous_messages``, settled by
+  ``resolve_ambiguous``.
+- **BadRequest**: the row fails at once, never retried.
+- **Forbidden** (bot removed or blocked): the chat's binding is deactivated and every
+  unfinished row for that chat fails.
+- **ChatMigrated**: the binding and the chat's unfinished rows move to the new chat id, and the
+  part is sent there.
+- **Anything else** (a bug, an unreadable photo file): the row fails and the error is logged;
+  one bad row never blocks the queue.
+
+The sender writes each part's outcome to the database right after Telegram answers, so a
+process killed mid-drain resumes (``recover_interrupted``) at the first unconfirmed part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum, auto
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import Application
+
+from bot.pacing import Pacer, Pacing
+from handlers.context import run_db
+from storage import outbox
+from storage.bindings import deactivate_chat, migrate_chat
+from storage.clock import Clock
+from storage.db import Database
+from storage.outbox import OutboxPart, PartKind
+from storage.tables import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Outcome(Enum):
+    SENT = auto()
+    RETRY_AFTER = auto()
+    RETRYABLE = auto()
+    AMBIGUOUS = auto()
+    FAILED = auto()
+    FORBIDDEN = auto()
+    MIGRATED = auto()
+
+
+@dataclass(frozen=True, slots=True)
+class _Result:
+    outcome: Outcome
+    error: str = ""
+    wait: float = 0.0  # RETRY_AFTER: seconds Telegram asked us to wait
+    new_chat_id: int = 0  # MIGRATED
+    attempted: bool = True  # False when no request was made (unreadable photo)
+
+
+@dataclass(slots=True)
+class _Job:
+    """One claimed row, in memory while its parts go out."""
+
+    message_id: int
+    chat_id: int
+    parts: list[OutboxPart]
+    parts_sent: int
+    failures: int  # unsuccessful attempts so far, for the backoff
+
+    @classmethod
+    def from_row(cls, row: OutboxMessage) -> _Job:
+        return cls(
+            message_id=row.id or 0,
+            chat_id=row.chat_id,
+            parts=outbox.decode_parts(row.payload),
+            parts_sent=row.parts_sent,
+            failures=max(0, row.attempts - row.parts_sent),
+        )
+
+
+@dataclass(slots=True)
+class DrainStats:
+    """What one drain did: rows finished per outcome and parts delivered."""
+
+    sent: int = 0
+    parts: int = 0
+    deferred: int = 0
+    failed: int = 0
+    ambiguous: int = 0
+    migrated: int = 0
+
+    def add(self, other: DrainStats) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The chats of one claimed batch, scheduled by when each may next get a message."""
+
+    queues: dict[int, deque[_Job]] = field(default_factory=dict)
+    ready: list[tuple[float, int, int]] = field(default_factory=list)  # (at, seq, chat)
+    in_flight: set[asyncio.Task[None]] = field(default_factory=set)
+    active: set[int] = field(default_factory=set)  # chats waiting in ``ready`` or in flight
+    seq: int = 0
+
+    def add(self, job: _Job) -> None:
+        self.queues.setdefault(job.chat_id, deque()).append(job)
+
+    def schedule(self, chat_id: int, at: float) -> None:
+        """Put the chat in line unless it already is (one request in flight per chat)."""
+        if chat_id in self.active or not self.queues.get(chat_id):
+            return
+        self.active.add(chat_id)
+        self.seq += 1
+        heapq.heappush(self.ready, (at, self.seq, chat_id))
+
+
+class OutboxSender:
+    """Sends what the outbox holds. ``drain_once`` for tests and pipelines, ``run`` forever."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        database: Database,
+        clock: Clock,
+        *,
+        pacing: Pacing | None = None,
+        monotonic: Callable[[], float] | None = None,
+        sleep: Sleep = asyncio.sleep,
+        max_in_flight: int = 10,
+        claim_batch: int = 500,
+        max_attempts: int = 8,
+        backoff: timedelta = timedelta(seconds=2),
+        max_backoff: timedelta = timedelta(minutes=10),
+    ) -> None:
+        self.bot = bot
+        self.database = database
+        self.clock = clock
+        self.pacing = pacing or Pacing()
+        self.pacer = Pacer(self.pacing, monotonic or time.monotonic)
+        self._sleep = sleep
+        self.max_in_flight = max_in_flight
+        self.claim_batch = claim_batch
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._db_lock = asyncio.Lock()
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+
+    # -- Draining --------------------------------------------------------------------------
+
+    async def drain_once(self, now: datetime | None = None) -> DrainStats:
+        """Send every row due by ``now`` (default: the clock's now), paced; return when none is
+        left due. Rows deferred during the drain (429, 5xx) stay for a later drain."""
+        stats = DrainStats()
+        while True:
+            cutoff = now or self.clock.now()
+            rows = await self._db(outbox.claim_due, now=cutoff, limit=self.claim_batch)
+            if not rows:
+                return stats
+            await self._send_batch([_Job.from_row(row) for row in rows], stats)
+
+    async def drain_until_idle(self, *, max_wait: timedelta = timedelta(hours=1)) -> DrainStats:
+        """Drain, then wait for deferred rows and drain again, until nothing is pending (or the
+        next pending row is more than ``max_wait`` away). The weekly pipeline and the tests
+        use it to see a whole fan-out through, retries included."""
+        stats = DrainStats()
+        while True:
+            stats.add(await self.drain_once())
+            due = await self._db(outbox.next_due)
+            if due is None:
+                return stats
+            before = self.clock.now()
+            delay = (due - before).total_seconds()
+            if delay > max_wait.total_seconds():
+                return stats
+            await self._sleep(max(delay, 0.0))
+            if delay > 0 and self.clock.now() == before:
+                return stats  # a test clock that sleeping does not move: nothing will come due
+
+    async def run(self, *, poll_interval: float = 5.0) -> None:
+        """Send forever: drain, then sleep until the next row is due, a poll interval passes,
+        or ``wake`` is called. ``stop`` ends it after the current drain."""
+        while not self._stopping:
+            try:
+                await self.drain_once()
+                due = await self._db(outbox.next_due)
+            except Exception:  # never let one bad moment end the sender for good
+                logger.exception("outbox drain failed; retrying after the poll interval")
+                due = None
+            delay = poll_interval
+            if due is not None:
+                delay = min(delay, max(0.0, (due - self.clock.now()).total_seconds()))
+            self._wakeup.clear()
+            if not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=delay)
+
+    def wake(self) -> None:
+        """New rows were enqueued: drain now instead of at the next poll."""
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+
+    # -- One batch -------------------------------------------------------------------------
+
+    async def _send_batch(self, jobs: list[_Job], stats: DrainStats) -> None:
+        batch = _Batch()
+        for job in jobs:
+            batch.add(job)
+        for chat_id in batch.queues:
+            batch.schedule(chat_id, 0.0)
+        try:
+            while batch.ready or batch.in_flight:
+                wait = self._launch_ready(batch, stats)
+                if wait is not None and wait <= 0:
+                    continue
+                if batch.in_flight:
+                    await self._await_in_flight(batch, wait)
+                else:  # None here would mean a window waits on nothing: never spin on it
+                    await self._sleep(wait if wait is not None else self.pacing.seconds(0.01))
+        finally:
+            for task in batch.in_flight:
+                task.cancel()
+            if batch.in_flight:
+                await asyncio.gather(*batch.in_flight, return_exceptions=True)
+
+    def _launch_ready(self, batch: _Batch, stats: DrainStats) -> float | None:
+        """Start the next send if its chat and the overall limit allow it now.
+
+        Returns 0 after starting one, else how long until one may start (None: only an
+        in-flight send finishing can make room).
+        """
+        if not batch.ready or len(batch.in_flight) >= self.max_in_flight:
+            return None
+        at, seq, chat_id = batch.ready[0]
+        now = self.pacer.monotonic()
+        if at > now:
+            return at - now
+        chat_wait = self.pacer.chat_wait(chat_id, now)
+        if chat_wait is None or chat_wait > 0:
+            heapq.heapreplace(batch.ready, (now + (chat_wait or 0.0), seq, chat_id))
+            return 0.0 if chat_wait is not None else None
+        overall_wait = self.pacer.overall_wait(now)
+        if overall_wait is None or overall_wait > 0:
+            return overall_wait
+        heapq.heappop(batch.ready)
+        job = batch.queues[chat_id][0]
+        task = asyncio.create_task(self._deliver_part(batch, job, stats))
+        batch.in_flight.add(task)
+        return 0.0
+
+    async def _await_in_flight(self, batch: _Batch, wait: float | None) -> None:
+        # A real-time timeout: in production the monotonic clock is real time; under a test's
+        # virtual clock the in-flight sends finish long before it.
+        timeout = None if wait is None else max(wait, 0.001)
+        done, _ = await asyncio.wait(
+            batch.in_flight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in done:
+            batch.in_flight.discard(task)
+            task.result()  # a crash (or a simulated kill) ends the drain here
+
+    async def _deliver_part(self, batch: _Batch, job: _Job, stats: DrainStats) -> None:
+        chat_id = job.chat_id
+        result = await self._attempt(job)
+        await self._settle(batch, job, result, stats)
+        batch.active.discard(chat_id)
+        now = self.pacer.monotonic()
+        batch.schedule(chat_id, now)
+        batch.schedule(job.chat_id, now)  # the new id, after a migration
+
+    # -- One attempt -----------------------------------------------------------------------
+
+    async def _attempt(self, job: _Job) -> _Result:
+        """Send the job's next part and classify what happened."""
+        part = job.parts[job.parts_sent]
+        try:
+            photo = await asyncio.to_thread(_read_photo, part)
+        except OSError as exc:
+            return _Result(Outcome.FAILED, f"photo unreadable: {exc}", attempted=False)
+        slot = self.pacer.reserve(job.chat_id)
+        try:
+            await self._send(job.chat_id, part, photo)
+        except RetryAfter as exc:
+            return _Result(Outcome.RETRY_AFTER, str(exc), wait=_seconds(exc.retry_after))
+        except ChatMigrated as exc:
+            return _Result(Outcome.MIGRATED, str(exc), new_chat_id=int(exc.new_chat_id))
+        except Forbidden as exc:
+            return _Result(Outcome.FORBIDDEN, f"Forbidden: {exc}")
+        except TimedOut as exc:
+            if _surely_unsent(exc):
+                return _Result(Outcome.RETRYABLE, f"TimedOut before sending: {exc}")
+            return _Result(Outcome.AMBIGUOUS, f"TimedOut: {exc}")
+        except BadRequest as exc:
+            return _Result(Outcome.FAILED, f"BadRequest: {exc}")
+        except TelegramError as exc:  # NetworkError (5xx, connection) and the rare others
+            return _Result(Outcome.RETRYABLE, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            logger.exception("sending outbox message %s failed", job.message_id)
+            return _Result(Outcome.FAILED, f"{type(exc).__name__}: {exc}")
+        finally:
+            self.pacer.finish(slot)
+        return _Result(Outcome.SENT)
+
+    async def _send(self, chat_id: int, part: OutboxPart, photo: bytes | None) -> None:
+        markup = (
+            InlineKeyboardMarkup.de_json(dict(part.reply_markup), self.bot)
+            if part.reply_markup
+            else None
+        )
+        if part.kind is PartKind.PHOTO:
+            await self.bot.send_photo(
+                chat_id=chat_id,
+                photo=photo or b"",
+                caption=part.text or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        else:
+            await self.bot.send_message(
+                chat_id=chat_id, text=part.text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+
+    # -- Recording the outcome -------------------------------------------------------------
+
+    async def _settle(self, batch: _Batch, job: _Job, result: _Result, stats: DrainStats) -> None:
+        queue = batch.queues[job.chat_id]
+        if result.outcome is Outcome.SENT:
+            await self._db(
+                outbox.mark_part_sent,
+                message_id=job.message_id,
+                part=job.parts_sent,
+                now=self.clock.now(),
+            )
+            job.parts_sent += 1
+            stats.parts += 1
+            if job.parts_sent >= len(job.parts):
+                queue.popleft()
+                stats.sent += 1
+        elif result.outcome is Outcome.MIGRATED:
+            await self._migrate(batch, job.chat_id, result.new_chat_id)
+            stats.migrated += 1
+        elif result.outcome is Outcome.FORBIDDEN:
+            await self._db(_forbid_chat, job=job, error=result.error, now=self.clock.now())
+            stats.failed += len(batch.queues.pop(job.chat_id))
+        else:
+            queue.popleft()
+            await self._record_unsent(job, result, stats)
+        if not batch.queues.get(job.chat_id, True):
+            del batch.queues[job.chat_id]
+
+    async def _record_unsent(self, job: _Job, result: _Result, stats: DrainStats) -> None:
+        """The row leaves this drain: deferred, ambiguous or failed."""
+        if result.outcome is Outcome.RETRY_AFTER:
+            self.pacer.pause_chat(job.chat_id, result.wait)
+            if self.pacer.other_chats_paused(job.chat_id):
+                self.pacer.pause_all(result.wait)
+            await self._defer(job, result.wait, result.error)
+            stats.deferred += 1
+        elif result.outcome is Outcome.RETRYABLE and job.failures + 1 < self.max_attempts:
+            delay = min(self.backoff * 2**job.failures, self.max_backoff).total_seconds()
+            await self._defer(job, self.pacing.seconds(delay), result.error)
+            stats.deferred += 1
+        elif result.outcome is Outcome.AMBIGUOUS:
+            await self._db(outbox.mark_ambiguous, message_id=job.message_id, error=result.error)
+            stats.ambiguous += 1
+        else:
+            error = result.error
+            if result.outcome is Outcome.RETRYABLE:
+                error = f"gave up after {job.failures + 1} attempts: {error}"
+            await self._db(
+                outbox.mark_failed,
+                message_id=job.message_id,
+                error=error,
+                attempted=result.attempted,
+            )
+            stats.failed += 1
+
+    async def _defer(self, job: _Job, seconds: float, error: str) -> None:
+        until = self.clock.now() + timedelta(seconds=seconds)
+        await self._db(outbox.defer, message_id=job.message_id, until=until, error=error)
+
+    async def _migrate(self, batch: _Batch, old_chat_id: int, new_chat_id: int) -> None:
+        """Move the binding and the rows, then send the chat's queue to the new id."""
+        moved = await self._db(
+            _migrate_chat, old_chat_id=old_chat_id, new_chat_id=new_chat_id, now=self.clock.now()
+        )
+        for job in batch.queues.pop(old_chat_id):
+            if job.message_id in moved:
+                job.chat_id = new_chat_id
+                batch.add(job)
+
+    async def _db(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+        """One storage call in a worker thread; the sender's writes go one at a time, so they
+        never wait on each other for SQLite's write lock."""
+        async with self._db_lock:
+            return await asyncio.to_thread(self._in_session, fn, kwargs)
+
+    def _in_session(self, fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
+        with self.database.session() as session:
+            return fn(session=session, **kwargs)
+
+
+# -- Storage steps that belong together --------------------------------------------------------
+
+
+def _forbid_chat(session: Any, *, job: _Job, error: str, now: datetime) -> None:
+    """The bot may no longer write to the chat: stop sending there, fail what was queued."""
+    deactivate_chat(session, chat_id=job.chat_id, reason="forbidden", now=now)
+    outbox.mark_failed(session, message_id=job.message_id, error=error)
+    outbox.fail_chat(session, chat_id=job.chat_id, error=f"chat unavailable: {error}")
+
+
+def _migrate_chat(session: Any, *, old_chat_id: int, new_chat_id: int, now: datetime) -> list[int]:
+    migrate_chat(session, old_chat_id=old_chat_id, new_chat_id=new_chat_id, now=now)
+    return outbox.retarget_chat(session, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
+
+
+# -- Small helpers -------------------------------------------------------------------------------
+
+
+def _read_photo(part: OutboxPart) -> bytes | None:
+    if part.kind is not PartKind.PHOTO or part.photo is None:
+        return None
+    return Path(part.photo).read_bytes()
+
+
+def _seconds(retry_after: timedelta | float) -> float:
+    if isinstance(retry_after, timedelta):
+        return retry_after.total_seconds()
+    return float(retry_after)
+
+
+def _surely_unsent(exc: TimedOut) -> bool:
+    """Connect and pool timeouts happen before any byte of the request left: safe to retry.
+
+    Any other timeout (read, write, or one without a known cause) may have been accepted.
+    """
+    return isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+# -- Application hooks ---------------------------------------------------------------------------
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+SENDER_KEY = "outbox_sender"
+_TASK_KEY = "outbox_sender_task"
+
+
+async def start_sender(app: AnyApplication, **options: Any) -> OutboxSender:
+    """Resume what a killed process left half-sent, then run the sender in the background.
+
+    Called from the Application's ``post_init`` (``govbot run``); ``options`` go to
+    ``OutboxSender``. The sender is kept in ``services.extras["outbox_sender"]``, so whoever
+    enqueues can ``wake()`` it.
+    """
+    services = app.bot_data["services"]
+    await run_db(services.db, outbox.recover_interrupted, now=services.clock.now())
+    sender = OutboxSender(app.bot, services.db, services.clock, **options)
+    services.extras[SENDER_KEY] = sender
+    # Not app.create_task: the Application awaits those in stop(), and this one never ends
+    # on its own.
+    services.extras[_TASK_KEY] = asyncio.create_task(sender.run(), name="outbox-sender")
+    return sender
+
+
+async def stop_sender(app: AnyApplication, *, grace: float = 10.0) -> None:
+    """Let the sender finish the part in flight, then end it (``post_stop``)."""
+    services = app.bot_data["services"]
+    sender: OutboxSender | None = services.extras.pop(SENDER_KEY, None)
+    task: asyncio.Task[None] | None = services.extras.pop(_TASK_KEY, None)
+    if sender is None or task is None:
+        return
+    sender.stop()
+    try:
+        await asyncio.wait_for(task, timeout=grace)
+    except TimeoutError:
+        logger.warning("outbox sender did not stop within %.0f s; cancelled", grace)
