@@ -38,6 +38,8 @@ class Services:
 class GovContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """CallbackContext with govbot's services."""
 
+    _govbot_member: tuple[int, Member | None] | None = None  # (user id, member), per update
+
     @property
     def services(self) -> Services:
         services: Services = self.bot_data["services"]
@@ -51,10 +53,19 @@ class GovContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         return await run_db(self.services.db, fn, **kwargs)
 
     async def member(self, update: Update) -> Member | None:
+        """The sender's member row, looked up once per update (PTB makes a context per call)."""
         user = update.effective_user
         if user is None:
             return None
-        return await self.db(member_by_user, user_id=user.id)
+        cached = self._govbot_member
+        if cached is None or cached[0] != user.id:
+            cached = (user.id, await self.db(member_by_user, user_id=user.id))
+            self._govbot_member = cached
+        return cached[1]
+
+    def forget_member(self) -> None:
+        """Drop the cached member after this update changed who they are (joined, left)."""
+        self._govbot_member = None
 
     async def messages(self, update: Update) -> Messages:
         """The catalogue in the user's language (their /lang choice, else the default)."""

@@ -68,6 +68,7 @@ async def _join(update: Update, context: GovContext, code: str) -> None:
             update, _(f"error.{exc.code}", **exc.params) + "\n\n" + _("start.ask_committee")
         )
         return
+    context.forget_member()
     _ = Messages(joined.member.language)
     path = await context.db(unit_path, unit_id=joined.grant.unit_id)
     key = "start.already_joined" if joined.already else "start.joined"

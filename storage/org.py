@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from storage.errors import DomainError
+from storage.org_tree import UnitNode, org_tree
 from storage.tables import GridCompound, HousingType, Unit, UnitKind
 
 # Which kind may sit under which: 街镇 → 居委 → 小区 → 楼组, with grids (网格) under a 居委.
@@ -75,42 +75,28 @@ def get_unit(session: Session, unit_id: int) -> Unit:
     return unit
 
 
-def ancestors(session: Session, unit_id: int) -> list[Unit]:
+def ancestors(session: Session, unit_id: int) -> list[UnitNode]:
     """The unit itself, then its parent, up to the town."""
-    chain: list[Unit] = []
-    current: int | None = unit_id
-    while current is not None:
-        unit = get_unit(session, current)
-        chain.append(unit)
-        current = unit.parent_id
-    return chain
+    tree = org_tree(session)
+    if unit_id not in tree.nodes:
+        raise DomainError("unit.unknown", ref=str(unit_id))
+    return tree.ancestors(unit_id)
 
 
 def descendant_ids(session: Session, unit_id: int) -> set[int]:
-    """The unit and every unit below it (one recursive query)."""
-    rows = session.connection().execute(
-        text(
-            "WITH RECURSIVE sub(id) AS (SELECT :root UNION ALL "
-            "SELECT unit.id FROM unit JOIN sub ON unit.parent_id = sub.id) SELECT id FROM sub"
-        ),
-        {"root": unit_id},
-    )
-    return {int(r[0]) for r in rows}
+    """The unit and every unit below it."""
+    return org_tree(session).descendant_ids(unit_id)
 
 
 def grid_compound_ids(session: Session, grid_id: int) -> set[int]:
-    rows = session.exec(select(GridCompound.compound_id).where(GridCompound.grid_id == grid_id))
-    return set(rows)
+    return set(org_tree(session).grid_compounds.get(grid_id, ()))
 
 
 def grids_of_compound(session: Session, compound_id: int) -> set[int]:
-    rows = session.exec(
-        select(GridCompound.grid_id).where(GridCompound.compound_id == compound_id)
-    )
-    return set(rows)
+    return set(org_tree(session).compound_grids.get(compound_id, ()))
 
 
-def compound_of(session: Session, unit_id: int) -> Unit | None:
+def compound_of(session: Session, unit_id: int) -> UnitNode | None:
     """The compound a unit belongs to (itself if it is one), or None above compound level."""
     for unit in ancestors(session, unit_id):
         if unit.kind == UnitKind.COMPOUND:
@@ -123,45 +109,40 @@ def unit_path(session: Session, unit_id: int) -> str:
     return "/".join(u.name for u in reversed(ancestors(session, unit_id)))
 
 
-def find_units(session: Session, ref: str, *, within: set[int] | None = None) -> list[Unit]:
+def find_units(session: Session, ref: str, *, within: set[int] | None = None) -> list[UnitNode]:
     """Units whose name (or ``a/b/c`` path suffix) matches ``ref``, optionally within a scope."""
     parts = [p.strip() for p in ref.replace("／", "/").split("/") if p.strip()]
     if not parts:
         return []
-    candidates = session.exec(select(Unit).where(Unit.name == parts[-1])).all()
+    tree = org_tree(session)
     matches = []
-    for unit in candidates:
-        if within is not None and unit.id not in within:
+    for unit_id in tree.by_name.get(parts[-1], ()):
+        if within is not None and unit_id not in within:
             continue
-        names = [u.name for u in ancestors(session, unit.id or 0)]
+        names = [u.name for u in tree.ancestors(unit_id)]
         if names[: len(parts)] == list(reversed(parts)):
-            matches.append(unit)
+            matches.append(tree.nodes[unit_id])
     return matches
 
 
-def resolve_unit(session: Session, ref: str, *, within: set[int] | None = None) -> Unit:
+def resolve_unit(session: Session, ref: str, *, within: set[int] | None = None) -> UnitNode:
     """Exactly one unit for ``ref``, or a DomainError saying none or which ones."""
     matches = find_units(session, ref, within=within)
     if not matches:
         raise DomainError("unit.unknown", ref=ref)
     if len(matches) > 1:
-        paths = [unit_path(session, u.id or 0) for u in matches]
+        paths = [unit_path(session, u.id) for u in matches]
         raise DomainError("unit.ambiguous", ref=ref, candidates="；".join(paths))
     return matches[0]
 
 
-def children(session: Session, unit_id: int | None) -> list[Unit]:
-    return list(
-        session.exec(select(Unit).where(Unit.parent_id == unit_id).order_by(col(Unit.name))).all()
-    )
-
-
 def tree_lines(session: Session) -> list[str]:
     """The whole tree as indented lines, for ``govbot units``."""
+    tree = org_tree(session)
     lines: list[str] = []
 
     def walk(parent: int | None, depth: int) -> None:
-        for unit in children(session, parent):
+        for unit in sorted((tree.nodes[i] for i in tree.children.get(parent, ())), key=_by_name):
             extra = ""
             if unit.kind == UnitKind.COMPOUND:
                 extra = f" [{unit.housing_type}, {unit.households or '?'} households]"
@@ -170,3 +151,7 @@ def tree_lines(session: Session) -> list[str]:
 
     walk(None, 0)
     return lines
+
+
+def _by_name(unit: UnitNode) -> str:
+    return unit.name

@@ -21,7 +21,8 @@ from storage.org import (
     resolve_unit,
     unit_path,
 )
-from storage.tables import Role, RoleGrant, Unit, UnitKind
+from storage.org_tree import UnitNode
+from storage.tables import Role, RoleGrant, UnitKind
 
 
 class Action(StrEnum):
@@ -136,7 +137,7 @@ def managed_units(session: Session, *, member_id: int | None, action: Action) ->
 
 def resolve_managed_unit(
     session: Session, *, member_id: int | None, action: Action, ref: str
-) -> Unit:
+) -> UnitNode:
     """The unit called ``ref`` among those the member may ``action`` on.
 
     A unit that exists but lies outside the member's scope is refused as ``unit.not_managed``

@@ -1,0 +1,97 @@
+"""An in-memory snapshot of the org tree, so walking it costs dict lookups, not queries.
+
+Every permission check walks the tree (is this unit under one where the person holds a role?),
+and so does finding a unit by name. Units are only ever added (never renamed, moved or deleted),
+so ``(count, max id)`` of the unit table is a complete version: one cheap aggregate query per use
+tells whether the snapshot is still true, and the tree is reloaded only after an import.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from storage.tables import GridCompound, Unit
+
+
+@dataclass(frozen=True)
+class UnitNode:
+    """What the tree knows of a unit (the same attribute names as the ``Unit`` table)."""
+
+    id: int
+    kind: str
+    name: str
+    parent_id: int | None
+    housing_type: str | None
+    tags: str
+    households: int | None
+    residents: int | None
+
+
+@dataclass
+class OrgTree:
+    version: tuple[int, ...]
+    nodes: dict[int, UnitNode] = field(default_factory=dict)
+    children: dict[int | None, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_name: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    grid_compounds: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    compound_grids: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    def ancestors(self, unit_id: int) -> list[UnitNode]:
+        chain = []
+        current: int | None = unit_id
+        while current is not None:
+            node = self.nodes[current]
+            chain.append(node)
+            current = node.parent_id
+        return chain
+
+    def descendant_ids(self, unit_id: int) -> set[int]:
+        found, stack = set(), [unit_id]
+        while stack:
+            current = stack.pop()
+            found.add(current)
+            stack.extend(self.children.get(current, ()))
+        return found
+
+
+_VERSION_SQL = (
+    "SELECT (SELECT count(*) FROM unit), (SELECT max(id) FROM unit), "
+    "(SELECT count(*) FROM grid_compound)"
+)
+_cache: dict[str, OrgTree] = {}
+_lock = threading.Lock()
+
+
+def org_tree(session: Session) -> OrgTree:
+    """The current tree for this session's database (reloaded only when units were added)."""
+    row = session.connection().exec_driver_sql(_VERSION_SQL).one()
+    version = tuple(int(v or 0) for v in row)
+    key = str(session.connection().engine.url)
+    tree = _cache.get(key)
+    if tree is not None and tree.version == version:
+        return tree
+    with _lock:
+        tree = _load(session, version)
+        _cache[key] = tree
+    return tree
+
+
+def _load(session: Session, version: tuple[int, ...]) -> OrgTree:
+    tree = OrgTree(version=version)
+    for unit in session.exec(select(Unit)):
+        node = UnitNode(
+            id=unit.id or 0, kind=unit.kind, name=unit.name, parent_id=unit.parent_id,
+            housing_type=unit.housing_type, tags=unit.tags, households=unit.households,
+            residents=unit.residents,
+        )  # fmt: skip
+        tree.nodes[node.id] = node
+        tree.children[node.parent_id].append(node.id)
+        tree.by_name[node.name].append(node.id)
+    for link in session.exec(select(GridCompound)):
+        tree.grid_compounds[link.grid_id].add(link.compound_id)
+        tree.compound_grids[link.compound_id].add(link.grid_id)
+    return tree
