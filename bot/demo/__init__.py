@@ -1,0 +1,1 @@
+"""`govbot demo`: a synthetic district driven through the real bot, offline."""

@@ -1,0 +1,233 @@
+"""Run the demo: build a synthetic district and drive it through the real bot, offline.
+
+Everything goes through the same paths a deployment uses: the roster is imported from a
+spreadsheet by `import_roster_file`, people join by opening invite links that committee members
+create with /invite, chats are bound with /bind, and every message after that is an update
+processed by the real Application over the offline transport, with a clock the demo moves.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from tqdm import tqdm
+
+from bot.app import build_application
+from bot.demo.world import Person, World, build_world
+from bot.driver import OfflineDriver, texts
+from bot.offline import OfflineBotAPI
+from bot.settings import Settings
+from bot.updates import next_message_id
+from storage.clock import MovableClock
+from storage.db import Database
+from storage.invites import create_invite
+from storage.org import resolve_unit
+from storage.roster_import import import_roster_file
+from storage.schema import upgrade_database
+from storage.tables import Audience, Role
+
+T = TypeVar("T")
+
+# The demo's twelve weeks end on the Sunday before this Monday 09:00 Shanghai time.
+DEMO_END = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    towns: int
+    committees_per_town: int
+    compounds_per_committee: int
+
+
+SIZES = {
+    "default": DemoSize(towns=3, committees_per_town=3, compounds_per_committee=3),
+    "small": DemoSize(towns=1, committees_per_town=2, compounds_per_committee=2),
+}
+
+
+@dataclass
+class DemoChats:
+    """The group chats of the demo district, by unit path."""
+
+    residents: dict[str, int] = field(default_factory=dict)  # compound path → chat id
+    committee: dict[str, int] = field(default_factory=dict)  # committee path → chat id
+    town: dict[str, int] = field(default_factory=dict)  # town → chat id
+
+
+@dataclass
+class DemoResult:
+    out_dir: Path
+    world: World
+    chats: DemoChats
+    weeks: int
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        housing = Counter(c.housing.value for c in self.world.compounds)
+        roles = Counter(p.role.value for p in self.world.people)
+        lines = [
+            "govbot demo — a synthetic district driven through the real bot, offline",
+            f"  district: {len(self.world.towns)} 街镇, {len(self.world.committees)} 居委, "
+            f"{len(self.world.compounds)} 小区 "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(housing.items()))}), "
+            f"{sum(len(c.buildings) for c in self.world.compounds)} 楼组",
+            f"  people: {len(self.world.people)} "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(roles.items()))})",
+            f"  chats bound: {len(self.chats.residents)} residents, "
+            f"{len(self.chats.committee)} committee, {len(self.chats.town)} town",
+            f"  updates processed: {self.counts['updates']}, bot messages: {self.counts['sent']}",
+            f"  files: {self.out_dir}/ (roster.csv, govbot.sqlite)",
+        ]
+        return "\n".join(lines)
+
+
+class Demo:
+    """One run of the demo; the stages are methods so tests can run a shortened one."""
+
+    def __init__(self, out_dir: Path, *, size: DemoSize, weeks: int, seed: int,
+                 progress: bool) -> None:  # fmt: skip
+        self.out_dir = out_dir
+        self.weeks = weeks
+        self.progress = progress
+        self.world = build_world(
+            towns=size.towns,
+            committees_per_town=size.committees_per_town,
+            compounds_per_committee=size.compounds_per_committee,
+            seed=seed,
+        )
+        self.clock = MovableClock(DEMO_END - timedelta(weeks=weeks))
+        self.chats = DemoChats()
+        self.counts: Counter[str] = Counter()
+        self.database_url = f"sqlite:///{out_dir / 'govbot.sqlite'}"
+
+    async def run(self) -> DemoResult:
+        self._prepare_folder()
+        upgrade_database(self.database_url)
+        self.database = Database(self.database_url)
+        self._import_roster()
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=self.database_url,
+            bot_username="govbot_demo_bot",
+        )
+        api = OfflineBotAPI(clock=self.clock, message_ids=next_message_id)
+        app = build_application(settings, api, clock=self.clock, database=self.database)
+        async with app:
+            self.driver = OfflineDriver(app=app, api=api, clock=self.clock)
+            await self._join_everyone()
+            await self._bind_chats()
+        self.counts["sent"] = len(api.calls)
+        return DemoResult(self.out_dir, self.world, self.chats, self.weeks, self.counts)
+
+    def _prepare_folder(self) -> None:
+        if self.out_dir.exists():
+            shutil.rmtree(self.out_dir)
+        self.out_dir.mkdir(parents=True)
+
+    def _import_roster(self) -> None:
+        path = self.out_dir / "roster.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows(self.world.roster_rows())
+        with self.database.session() as session:
+            report = import_roster_file(session, path=path, now=self.clock.now())
+        if not report.ok:
+            raise RuntimeError(f"demo roster did not import: {report.problems}")
+
+    async def _send(self, text: str, person: Person, chat: dict[str, object] | None = None) -> str:
+        self.counts["updates"] += 1
+        sent = await self.driver.send(text, user_id=person.user_id, name=person.name, chat=chat)
+        return texts(sent)
+
+    async def _join_everyone(self) -> None:
+        """Staff join by links printed on the command line; the rest by /invite from staff."""
+        staff_roles = (Role.TOWN, Role.COMMITTEE)
+        for person in self.world.people:
+            if person.role in staff_roles:
+                await self._join(person, self._bootstrap_invite(person))
+        committee_of = {path: self._committee_member(path) for _, path in self._committee_paths()}
+        others = [p for p in self.world.people if p.role not in staff_roles]
+        for person in self._progress(others, "joining"):
+            inviter = committee_of["/".join(person.unit.split("/")[:2])]
+            unit = "/".join(person.unit.split("/")[2:]) or person.unit
+            reply = await self._send(f"/invite {person.role.value} {unit}", inviter)
+            match = re.search(r"start=([\w-]+)", reply)
+            if match is None:
+                raise RuntimeError(f"/invite did not give a link for {person}: {reply}")
+            await self._join(person, match.group(1))
+
+    def _bootstrap_invite(self, person: Person) -> str:
+        with self.database.session() as session:
+            unit = resolve_unit(session, person.unit)
+            invite = create_invite(
+                session,
+                role=person.role,
+                unit_id=unit.id or 0,
+                created_by=None,
+                now=self.clock.now(),
+            )
+        return invite.code
+
+    async def _join(self, person: Person, code: str) -> None:
+        reply = await self._send(f"/start {code}", person)
+        if "欢迎加入" not in reply:
+            raise RuntimeError(f"{person.name} could not join: {reply}")
+
+    def _committee_paths(self) -> Iterable[tuple[str, str]]:
+        for town, committee in self.world.committees:
+            yield town, f"{town}/{committee}"
+
+    def _committee_member(self, committee_path: str) -> Person:
+        return next(
+            p for p in self.world.people if p.role == Role.COMMITTEE and p.unit == committee_path
+        )
+
+    async def _bind_chats(self) -> None:
+        chat_ids = iter(range(-1_001_000_000_001, -1_002_000_000_000, -1))
+        for compound in self.world.compounds:
+            chat_id = next(chat_ids)
+            member = self._committee_member(f"{compound.town}/{compound.committee}")
+            unit = "/".join(compound.path.split("/")[2:])
+            await self._bind(member, unit, Audience.RESIDENTS, chat_id, f"{compound.name}居民群")
+            self.chats.residents[compound.path] = chat_id
+        for _, path in self._committee_paths():
+            chat_id = next(chat_ids)
+            member = self._committee_member(path)
+            name = path.split("/")[-1]
+            await self._bind(member, name, Audience.COMMITTEE, chat_id, f"{name}工作群")
+            self.chats.committee[path] = chat_id
+        for town in self.world.towns:
+            chat_id = next(chat_ids)
+            officer = next(p for p in self.world.by_role(Role.TOWN) if p.unit == town)
+            await self._bind(officer, town, Audience.TOWN, chat_id, f"{town}工作群")
+            self.chats.town[town] = chat_id
+
+    async def _bind(self, person: Person, unit: str, audience: Audience, chat_id: int,
+                    title: str) -> None:  # fmt: skip
+        reply = await self._send(f"/bind {unit} {audience.value}", person)
+        match = re.search(r"/bind ([A-Z2-9]{8})", reply)
+        if match is None:
+            raise RuntimeError(f"no binding code for {unit}: {reply}")
+        group = self.driver.group(chat_id, title)
+        reply = await self._send(f"/bind {match.group(1)}", person, chat=group)
+        if "绑定" not in reply:
+            raise RuntimeError(f"binding {title} failed: {reply}")
+
+    def _progress(self, items: list[T], label: str) -> Iterable[T]:
+        if not self.progress:
+            return items
+        return tqdm(items, desc=label, unit="", file=sys.stderr, leave=False)
+
+
+async def run_demo(out_dir: Path, *, size: str = "default", weeks: int = 12, seed: int = 2026,
+                   progress: bool = True) -> DemoResult:  # fmt: skip
+    demo = Demo(out_dir, size=SIZES[size], weeks=weeks, seed=seed, progress=progress)
+    return await demo.run()
