@@ -68,6 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the bot against Telegram (long polling)")
     run.set_defaults(func=cmd_run)
 
+    demo = commands.add_parser(
+        "demo", help="offline, no token: a synthetic district driven through the real bot"
+    )
+    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    demo.add_argument("--weeks", type=int, default=12, help="weeks of traffic to simulate")
+    demo.add_argument("--size", choices=["default", "small"], default="default")
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    demo.set_defaults(func=cmd_demo)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(metavar="ACTION", required=True)
     upgrade = db_commands.add_parser("upgrade", help="bring the database schema up to date")
@@ -108,6 +118,24 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:  # noqa: ARG00
     database = _database(settings)
     app = build_application(settings, database=database)
     app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:  # noqa: ARG001
+    import asyncio
+
+    from bot.demo.run import run_demo
+
+    result = asyncio.run(
+        run_demo(
+            args.out,
+            size=args.size,
+            weeks=args.weeks,
+            seed=args.seed,
+            progress=not args.no_progress,
+        )
+    )
+    out(result.summary())
     return 0
 
 
