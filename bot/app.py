@@ -17,7 +17,7 @@ from telegram.request import BaseRequest
 
 from bot.sender import start_sender, stop_sender
 from bot.settings import OFFLINE_TOKEN, Settings
-from handlers import admin, chats, errors, start
+from handlers import activities, admin, chats, checkins, errors, issues, start
 from handlers.context import GovApplication, GovContext, Services
 from storage.clock import Clock, SystemClock
 from storage.db import Database
@@ -26,8 +26,11 @@ logger = logging.getLogger(__name__)
 
 # Handler modules in the order their handlers are tried (all in group 0: the first match wins).
 # `chats` first: status updates must never be taken for messages; `errors` last: its catch-all
-# answers only commands nobody else handled.
-HANDLER_MODULES: list[Any] = [chats, start, admin, errors]
+# answers only commands nobody else handled. `issues` before `start`: its #报事 handler and the
+# private /report conversation must win over start's private plain-text fallback to /help.
+# `activities` and `checkins` before `start` too, for the same reason (#志愿, 无异常, the
+# answer to "请回复新的人数").
+HANDLER_MODULES: list[Any] = [chats, issues, activities, checkins, start, admin, errors]
 
 # Shown in Telegram's command menu; the rest are still available and listed by /help.
 MENU_COMMANDS = [
@@ -76,6 +79,8 @@ def build_application(
         for handler in module.build_handlers():
             app.add_handler(handler)
     app.add_error_handler(errors.error_handler)
+    issues.schedule_jobs(app)
+    checkins.schedule_jobs(app, settings)
     return app
 
 
