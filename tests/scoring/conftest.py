@@ -38,7 +38,7 @@ def leaf(ind: str, subindex: str, direction: str = "positive", **extra: object) 
     }
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def mini_catalog() -> pd.DataFrame:
     """Four leaves: a, b (negative), c in 管理精细; d in 社群活力."""
     return catalog_from_records(

@@ -61,7 +61,7 @@ EXPECTED = pd.DataFrame(
 )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def result(mini_catalog: pd.DataFrame) -> IndexResult:
     return compute_index(VALUES, mini_catalog, sample="all", draws=0)
 
