@@ -22,8 +22,7 @@ COMMITTEE_CHAT = -1002001
 TOWN_CHAT = -1003001
 
 
-@pytest.fixture
-def chats(harness: Harness) -> None:
+def bind_test_chats(harness: Harness) -> None:
     """Bind a residents chat (阳光小区), committee A's work chat and the town chat."""
     units = harness.district.units
     with harness.database.session() as session:
@@ -47,6 +46,11 @@ def chats(harness: Harness) -> None:
                 member_id=None,
                 now=harness.clock.now(),
             )
+
+
+@pytest.fixture
+def chats(harness: Harness) -> None:
+    bind_test_chats(harness)
 
 
 def number_in(calls: list[SentCall]) -> int:
