@@ -78,6 +78,32 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=cmd_demo)
 
+    index = commands.add_parser("index", help="the governance index on your own spreadsheets")
+    index_commands = index.add_subparsers(metavar="ACTION", required=True)
+    compute = index_commands.add_parser(
+        "compute", help="score the latest period of a long-format values file (CSV/XLSX)"
+    )
+    compute.add_argument(
+        "--values",
+        type=Path,
+        required=True,
+        help="columns: compound_id, housing_type, indicator_id, period, value",
+    )
+    compute.add_argument("--out", type=Path, required=True, help="CSV, or XLSX by extension")
+    compute.add_argument("--catalog", type=Path, help="an edited indicator catalogue (TOML)")
+    compute.add_argument("--weights", choices=["equal", "entropy", "critic"], default="equal")
+    compute.add_argument(
+        "--sample",
+        choices=["auto", "all"],
+        default="auto",
+        help="threshold sample: Cochran-sized per housing type, or all",
+    )
+    compute.add_argument("--seed", type=int, default=0, help="seed for the threshold sample")
+    compute.add_argument(
+        "--draws", type=int, default=1000, help="Monte Carlo draws for the rank ranges"
+    )
+    compute.set_defaults(func=cmd_index_compute)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(metavar="ACTION", required=True)
     upgrade = db_commands.add_parser("upgrade", help="bring the database schema up to date")
@@ -103,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     roster = imp_commands.add_parser("roster", help="the org tree: see docs/admin-guide.md")
     roster.add_argument("file", type=Path)
     roster.set_defaults(func=cmd_import_roster)
+
+    parse = commands.add_parser("parse", help="show how the bot reads a message")
+    parse.add_argument("text", nargs="+", help="the message, e.g. '#志愿 今天10人清理楼道2小时'")
+    parse.add_argument("--json", action="store_true", help="print the reading as JSON")
+    parse.set_defaults(func=cmd_parse)
     return parser
 
 
@@ -136,6 +167,33 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:  # noqa: ARG0
         )
     )
     out(result.summary())
+    return 0
+
+
+def cmd_index_compute(args: argparse.Namespace, settings: Settings) -> int:  # noqa: ARG001
+    from scoring.cli import compute_index_file
+    from scoring.errors import ScoringInputError
+
+    try:
+        summary = compute_index_file(
+            args.values,
+            args.out,
+            catalog_path=args.catalog,
+            weights=args.weights,
+            sample=args.sample,
+            seed=args.seed,
+            draws=args.draws,
+        )
+    except (ScoringInputError, ValueError, FileNotFoundError) as exc:
+        err(f"govbot: {exc}")
+        return 2
+    by_type = ", ".join(f"{k} {v}" for k, v in sorted(summary.compounds_by_type.items()))
+    out(f"scored {summary.compounds} compounds ({by_type}) for {summary.period}")
+    out(
+        f"thresholds {summary.thresholds_version}, weights {summary.weights}, "
+        f"mean coverage {summary.mean_coverage:.0%}"
+    )
+    out(f"written to {summary.out_file}")
     return 0
 
 
@@ -209,6 +267,21 @@ def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
         report = import_roster_file(session, path=args.file, now=SystemClock().now())
     out(format_import_report(report, Messages(settings.locale)))
     return 0 if report.ok else 1
+
+
+def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the parser's reading of TEXT, as the bot would read it today (settings' zone)."""
+    import json
+
+    from handlers.parsing import describe, parse_message
+
+    today = SystemClock().now().astimezone(settings.tz).date()
+    result = parse_message(" ".join(args.text), today=today, locale=settings.locale)
+    if args.json:
+        out(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        out(describe(result, settings.locale))
+    return 0
 
 
 def format_import_report(report: ImportReport, _: Messages) -> str:

@@ -93,3 +93,33 @@ def test_db_upgrade(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0
     assert env.exists()
     assert "up to date" in capsys.readouterr().out
+
+
+def test_index_compute_on_the_example_file(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "docs/examples/index-values.csv"
+    out = tmp_path / "scores.csv"
+    assert (
+        main(["index", "compute", "--values", str(example), "--out", str(out), "--draws", "50"])
+        == 0
+    )
+    assert "scored 18 compounds" in capsys.readouterr().out
+    header = out.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[:4] == ["compound_id", "housing_type", "period", "total"]
+    assert header[-3:] == ["rank_in_type", "rank_low", "rank_high"]
+
+
+def test_index_compute_rejects_bad_input_and_writes_nothing(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    values = tmp_path / "values.csv"
+    values.write_text(
+        "compound_id,housing_type,indicator_id,period,value\nA,villa,three_meetings,2026-W47,3\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "scores.csv"
+    assert main(["index", "compute", "--values", str(values), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "values.csv" in error
+    assert not out.exists()
