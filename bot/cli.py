@@ -104,6 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compute.set_defaults(func=cmd_index_compute)
 
+    chat = commands.add_parser(
+        "chat", help="talk to the bot offline in the terminal, as someone on the roster"
+    )
+    chat.add_argument(
+        "--db",
+        type=Path,
+        default=Path("demo-output/govbot.sqlite"),
+        help="the database to use (default: the demo's)",
+    )
+    chat.add_argument("--as", dest="person", help="name or Telegram id of the person")
+    chat.add_argument("--chat", help="'private' or a bound group's title or chat id")
+    chat.set_defaults(func=cmd_chat)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(metavar="ACTION", required=True)
     upgrade = db_commands.add_parser("upgrade", help="bring the database schema up to date")
@@ -194,6 +207,21 @@ def cmd_index_compute(args: argparse.Namespace, settings: Settings) -> int:  # n
         f"mean coverage {summary.mean_coverage:.0%}"
     )
     out(f"written to {summary.out_file}")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.chat import run_chat
+
+    if not args.db.exists():
+        err(f"govbot: no database at {args.db}: run `govbot demo` first, or give --db")
+        return 2
+    url = f"sqlite:///{args.db}"
+    upgrade_database(url)
+    chat_settings = settings.model_copy(update={"database_url": url})
+    asyncio.run(run_chat(chat_settings, person=args.person, chat=args.chat, read=input, write=out))
     return 0
 
 
