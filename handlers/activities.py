@@ -24,6 +24,7 @@ from telegram import (
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
+    ReplyParameters,
     Update,
 )
 from telegram.error import BadRequest
@@ -380,12 +381,22 @@ class FieldCorrection:
         )
         await query.answer()
         chat_id = query.message.chat.id
+        # In a group the reply box should open for the presser only: Telegram's "selective"
+        # targets the sender of the message the prompt replies to, so reply to their own
+        # activity message when it is theirs and in this chat.
+        own = activity.member_id == (member.id if member else None)
+        here = own and activity.source_chat_id == chat_id
         prompt = await context.bot.send_message(
             chat_id,
             _(f"activity.ask.{parts[1]}"),
             reply_markup=ForceReply(
-                selective=True, input_field_placeholder=_("activity.placeholder")
+                selective=here, input_field_placeholder=_("activity.placeholder")
             ),
+            reply_parameters=ReplyParameters(
+                activity.source_message_id, allow_sending_without_reply=True
+            )
+            if here
+            else None,
         )
         self.pending[(chat_id, user.id)] = _Pending(
             activity.id or 0, parts[1], prompt.message_id, chat_id, query.message.message_id

@@ -284,3 +284,39 @@ async def test_unknown_building_gets_a_clear_answer(harness: Harness) -> None:
     (activity,) = _activities(harness)
     assert activity.building_id is None
     assert "9号楼" in activity.unparsed
+
+
+async def test_correcting_a_field_in_a_group_by_replying_to_the_prompt(harness: Harness) -> None:
+    committee_chat = -100900900
+    _bind(harness, committee_chat, "committee_a", Audience.COMMITTEE)
+    group = harness.group(committee_chat, "东城居委工作群")
+    sent = await harness.send(
+        "#会议 协调会 加装电梯 到会15人 待定", user_id=COMMITTEE_A, chat=group
+    )
+    reply = _reply(sent)
+    await harness.press(
+        _button(reply, "修改"), user_id=COMMITTEE_A, chat=group, message_id=reply.message_id
+    )
+    asked = await harness.press(
+        "actf:1:decision", user_id=COMMITTEE_A, chat=group, message_id=reply.message_id
+    )
+    prompt = _reply(asked)
+    # The reply box opens for the presser only, under their own message.
+    assert (prompt.reply_markup or {}).get("selective") is True
+    assert "reply_parameters" in prompt.params
+
+    # Someone else's plain message in the group is not taken as the value.
+    other = await harness.send("通过", user_id=GRID_A, chat=group)
+    assert "已改好" not in texts(other)
+    sent = await harness.send("通过", user_id=COMMITTEE_A, chat=group, reply_to=prompt.message_id)
+    assert "表决已改好" in texts(sent)
+    assert _activities(harness)[0].decision == "passed"
+
+
+async def test_replies_in_english_for_an_english_user(harness: Harness) -> None:
+    await harness.send("/lang en", user_id=GRID_A)
+    sent = await harness.send("#patrol night patrol 3 people 2 hours", user_id=GRID_A)
+    text = _reply(sent).text or ""
+    assert "Here is what I understood" in text
+    assert "Person-hours in total: 6" in text
+    assert [label for label, _ in buttons(_reply(sent))] == ["✅ Confirm", "✏️ Edit", "🗑 Discard"]
