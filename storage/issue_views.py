@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
-from storage.bindings import active_binding, bindings_under
+from storage.bindings import active_binding
 from storage.errors import DomainError
 from storage.issue_states import (
     FINISHED_STATES,
@@ -21,6 +21,7 @@ from storage.org import ancestors, get_unit
 from storage.permissions import Action, covering_units, is_allowed, managed_units
 from storage.tables import (
     Audience,
+    ChatBinding,
     Issue,
     IssueAttachment,
     IssueEvent,
@@ -146,11 +147,16 @@ def issue_chats(session: Session, *, issue_id: int) -> IssueChats:
 
 def nearest_chat(session: Session, *, unit_id: int, audience: Audience) -> int | None:
     """The chat bound with ``audience`` on the unit or its nearest ancestor that has one."""
-    for unit in ancestors(session, unit_id):
-        for binding in bindings_under(session, unit_id=unit.id or 0, audience=audience):
-            if binding.unit_id == unit.id:
-                return binding.chat_id
-    return None
+    chain = [unit.id for unit in ancestors(session, unit_id)]
+    bound = session.exec(
+        select(ChatBinding).where(
+            col(ChatBinding.unit_id).in_(chain),
+            ChatBinding.audience == audience,
+            col(ChatBinding.active),
+        )
+    ).all()
+    by_unit = {binding.unit_id: binding.chat_id for binding in bound}
+    return next((by_unit[unit] for unit in chain if unit in by_unit), None)
 
 
 def committee_of(session: Session, unit_id: int) -> int | None:
