@@ -36,6 +36,7 @@ from handlers.parsing import parse_message
 from handlers.parsing.lexicon import alternation, lexicon
 from handlers.parsing.numerals import normalise
 from handlers.parsing.triggers import read_trigger
+from handlers.start import help_command
 from storage.bindings import bindings_under
 from storage.checkins import (
     ISSUE,
@@ -125,6 +126,11 @@ async def checkin_text(update: Update, context: GovContext) -> None:
     today = context.now().astimezone(context.services.tz).date()
     result = parse_message(message.text, today=today, locale=_.locale)
     buildings = await context.db(led_buildings, user_id=user.id)
+    if not buildings and not _CHECKIN_TAG.search(normalise(message.text)):
+        # A short "有问题" from someone who leads no building is not a check-in: answer it as
+        # start's private fallback would.
+        await help_command(update, context)
+        return
     if not buildings:
         await reply(update, _("checkin.no_building"))
         return

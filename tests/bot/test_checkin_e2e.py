@@ -139,3 +139,13 @@ async def test_catch_up_at_start_asks_when_the_time_has_passed(harness: Harness)
     assert {c.chat_id for c in sent if c.method == "sendMessage"} == {LEADER_A3, LEADER_B1}
     harness.clock.set(_at(2026, 11, 23, hour_utc=1))  # Monday: not yet due this week
     assert [c for c in await _run(harness, CATCH_UP_JOB) if c.method == "sendMessage"] == []
+
+
+async def test_a_short_message_from_someone_without_a_building_gets_help(
+    harness: Harness,
+) -> None:
+    sent = await harness.send("有问题", user_id=RESIDENT_A)
+    assert "不是楼组长" not in texts(sent)
+    assert "您可以这样用我" in texts(sent)
+    sent = await harness.send("#零报告 无异常", user_id=RESIDENT_A)
+    assert "不是楼组长" in texts(sent)
