@@ -78,6 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=cmd_demo)
 
+    export = commands.add_parser("export", help="export records to a spreadsheet")
+    export_commands = export.add_subparsers(metavar="WHAT", required=True)
+    ledger = export_commands.add_parser(
+        "ledger", help="the ledger (台账): issues with history, activities, index scores"
+    )
+    ledger.add_argument("--out", type=Path, required=True, help="an .xlsx file")
+    ledger.add_argument("--unit", help="only this unit and below (name or path)")
+    ledger.add_argument("--lang", choices=["zh", "en"], help="header language")
+    ledger.set_defaults(func=cmd_export_ledger)
+
     index = commands.add_parser("index", help="the governance index on your own spreadsheets")
     index_commands = index.add_subparsers(metavar="ACTION", required=True)
     compute = index_commands.add_parser(
@@ -222,6 +232,28 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     upgrade_database(url)
     chat_settings = settings.model_copy(update={"database_url": url})
     asyncio.run(run_chat(chat_settings, person=args.person, chat=args.chat, read=input, write=out))
+    return 0
+
+
+def cmd_export_ledger(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.ledger import ledger_workbook
+    from storage.ledger import read_ledger
+
+    if args.out.suffix.lower() != ".xlsx":
+        err("govbot: --out must be an .xlsx file")
+        return 2
+    database = _database(settings)
+    with database.read_session() as session:
+        unit_id = resolve_unit(session, args.unit).id if args.unit else None
+        ledger = read_ledger(session, unit_id=unit_id)
+    if ledger.empty:
+        err("govbot: nothing to export yet: no issues, activities or scores recorded")
+        return 1
+    args.out.write_bytes(ledger_workbook(ledger, args.lang or settings.locale, settings.tz))
+    out(
+        f"ledger written to {args.out}: {len(ledger.issues)} issues, "
+        f"{len(ledger.activities)} activities, {len(ledger.scores)} weekly scores"
+    )
     return 0
 
 
