@@ -33,7 +33,7 @@ from handlers.parsing.numerals import normalise
 from handlers.parsing.triggers import read_trigger
 from storage.issue_states import Actor
 from storage.issue_views import chat_audience, issue_history, open_issues
-from storage.issues import PlaceChoice, attach_media, report_issue
+from storage.issues import PlaceChoice, ReportOutcome, attach_media, report_issue
 from storage.tables import Audience
 
 logger = logging.getLogger(__name__)
@@ -103,8 +103,12 @@ async def report_message(update: Update, context: GovContext) -> None:
 
 async def record_draft(
     update: Update, context: GovContext, draft: Draft, *, compound_id: int | None = None
-) -> None:
-    """Record the report, then (only then) tell the reporter its number and post the card."""
+) -> ReportOutcome | None:
+    """Record the report, then (only then) tell the reporter its number and post the card.
+
+    Returns the outcome (None while the reporter is asked which compound); a replayed message
+    gets no second answer.
+    """
     chat = update.effective_chat
     assert chat is not None
     member = await context.member(update)
@@ -125,16 +129,12 @@ async def record_draft(
     )
     if isinstance(outcome, PlaceChoice):
         await ask_compound(update, context, draft, outcome, _)
-        return
+        return None
     if not outcome.created:
         logger.info(
             "report message %s/%s seen again: #%s", chat.id, draft.message_id, outcome.issue.number
         )
-        if update.callback_query is not None:
-            await update.callback_query.answer(
-                _("issue.already_recorded", number=outcome.issue.number)
-            )
-        return
+        return outcome
     view = outcome.issue
     text = receipt_text(
         view,
@@ -148,6 +148,7 @@ async def record_draft(
         text += "\n\n" + _("issue.receipt.maybe_duplicate", original=duplicates[0])
     await reply(update, text, reply_markup=receipt_buttons(view, _, duplicates=duplicates))
     await post_new_issue(context, view)
+    return outcome
 
 
 async def ask_compound(
@@ -179,8 +180,11 @@ async def compound_chosen(
     if draft is None or not compound.isdigit():
         await query.answer(_("issue.pending_lost"), show_alert=True)
         return
-    await record_draft(update, context, draft, compound_id=int(compound))
+    outcome = await record_draft(update, context, draft, compound_id=int(compound))
     pending.pop((chat.id, message_id), None)
+    if outcome is not None and not outcome.created:
+        await query.answer(_("issue.already_recorded", number=outcome.issue.number))
+        return
     await query.answer()
 
 
@@ -302,5 +306,8 @@ def build_handlers() -> list[BaseHandler[Update, GovContext, object]]:
         CommandHandler("issues", issues_command),
         CommandHandler("issue", issue_command),
         *issue_buttons.build_handlers(compound_chosen),
-        MessageHandler(filters.PHOTO | filters.LOCATION, media_message),
+        # A captioned photo with a tag (#志愿 …) belongs to whoever handles that tag.
+        MessageHandler(
+            (filters.PHOTO & ~filters.CaptionRegex(r"[#＃]")) | filters.LOCATION, media_message
+        ),
     ]
