@@ -53,7 +53,7 @@ from telegram.error import (
 )
 from telegram.ext import Application
 
-from bot.pacing import Pacer, Pacing
+from bot.pacing import Pacer, Pacing, Slot
 from handlers.context import run_db
 from storage import outbox
 from storage.bindings import deactivate_chat, migrate_chat
@@ -176,6 +176,7 @@ class OutboxSender:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._db_lock = asyncio.Lock()
+        self._confirmations: list[tuple[tuple[int, int, int], asyncio.Future[None]]] = []
         self._wakeup = asyncio.Event()
         self._stopping = False
 
@@ -254,8 +255,8 @@ class OutboxSender:
                 else:  # None here would mean a window waits on nothing: never spin on it
                     await self._sleep(wait if wait is not None else self.pacing.seconds(0.01))
         finally:
-            for task in batch.in_flight:
-                task.cancel()
+            # Cancelled or crashed: let the sends already started finish and be recorded, so
+            # a graceful stop leaves no part delivered but unconfirmed. Nothing new starts.
             if batch.in_flight:
                 await asyncio.gather(*batch.in_flight, return_exceptions=True)
 
@@ -280,7 +281,9 @@ class OutboxSender:
             return overall_wait
         heapq.heappop(batch.ready)
         job = batch.queues[chat_id][0]
-        task = asyncio.create_task(self._deliver_part(batch, job, stats))
+        # Counted now, not when the task first runs: the next launch must already see it.
+        slot = self.pacer.reserve(chat_id)
+        task = asyncio.create_task(self._deliver_part(batch, job, slot, stats))
         batch.in_flight.add(task)
         return 0.0
 
@@ -295,9 +298,12 @@ class OutboxSender:
             batch.in_flight.discard(task)
             task.result()  # a crash (or a simulated kill) ends the drain here
 
-    async def _deliver_part(self, batch: _Batch, job: _Job, stats: DrainStats) -> None:
+    async def _deliver_part(self, batch: _Batch, job: _Job, slot: Slot, stats: DrainStats) -> None:
         chat_id = job.chat_id
-        result = await self._attempt(job)
+        try:
+            result = await self._attempt(job)
+        finally:
+            self.pacer.finish(slot)
         await self._settle(batch, job, result, stats)
         batch.active.discard(chat_id)
         now = self.pacer.monotonic()
@@ -309,11 +315,12 @@ class OutboxSender:
     async def _attempt(self, job: _Job) -> _Result:
         """Send the job's next part and classify what happened."""
         part = job.parts[job.parts_sent]
-        try:
-            photo = await asyncio.to_thread(_read_photo, part)
-        except OSError as exc:
-            return _Result(Outcome.FAILED, f"photo unreadable: {exc}", attempted=False)
-        slot = self.pacer.reserve(job.chat_id)
+        photo = None
+        if part.kind is PartKind.PHOTO:
+            try:
+                photo = await asyncio.to_thread(Path(part.photo or "").read_bytes)
+            except OSError as exc:
+                return _Result(Outcome.FAILED, f"photo unreadable: {exc}", attempted=False)
         try:
             await self._send(job.chat_id, part, photo)
         except RetryAfter as exc:
@@ -333,8 +340,6 @@ class OutboxSender:
         except Exception as exc:
             logger.exception("sending outbox message %s failed", job.message_id)
             return _Result(Outcome.FAILED, f"{type(exc).__name__}: {exc}")
-        finally:
-            self.pacer.finish(slot)
         return _Result(Outcome.SENT)
 
     async def _send(self, chat_id: int, part: OutboxPart, photo: bytes | None) -> None:
@@ -361,12 +366,7 @@ class OutboxSender:
     async def _settle(self, batch: _Batch, job: _Job, result: _Result, stats: DrainStats) -> None:
         queue = batch.queues[job.chat_id]
         if result.outcome is Outcome.SENT:
-            await self._db(
-                outbox.mark_part_sent,
-                message_id=job.message_id,
-                part=job.parts_sent,
-                now=self.clock.now(),
-            )
+            await self._confirm(job)
             job.parts_sent += 1
             stats.parts += 1
             if job.parts_sent >= len(job.parts):
@@ -425,11 +425,36 @@ class OutboxSender:
                 job.chat_id = new_chat_id
                 batch.add(job)
 
+    async def _confirm(self, job: _Job) -> None:
+        """Record that the job's current part arrived, together with whatever other parts were
+        confirmed meanwhile (one transaction for all: a group commit)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._confirmations.append(((job.message_id, job.parts_sent, len(job.parts)), done))
+        async with self._db_lock:
+            if not done.done():
+                waiting, self._confirmations = self._confirmations, []
+                try:
+                    await _uninterrupted(
+                        asyncio.to_thread(
+                            self._in_session,
+                            outbox.mark_parts_sent,
+                            {"confirmed": [item for item, _ in waiting], "now": self.clock.now()},
+                        )
+                    )
+                except BaseException as exc:
+                    for _, future in waiting:
+                        if future is not done:
+                            future.set_exception(exc)
+                    raise
+                for _, future in waiting:
+                    future.set_result(None)
+        await done
+
     async def _db(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """One storage call in a worker thread; the sender's writes go one at a time, so they
         never wait on each other for SQLite's write lock."""
         async with self._db_lock:
-            return await asyncio.to_thread(self._in_session, fn, kwargs)
+            return await _uninterrupted(asyncio.to_thread(self._in_session, fn, kwargs))
 
     def _in_session(self, fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
         with self.database.session() as session:
@@ -454,10 +479,18 @@ def _migrate_chat(session: Any, *, old_chat_id: int, new_chat_id: int, now: date
 # -- Small helpers -------------------------------------------------------------------------------
 
 
-def _read_photo(part: OutboxPart) -> bytes | None:
-    if part.kind is not PartKind.PHOTO or part.photo is None:
-        return None
-    return Path(part.photo).read_bytes()
+async def _uninterrupted(work: Awaitable[T]) -> T:
+    """Await database work in a thread; if cancelled meanwhile, let it finish first.
+
+    The thread cannot be stopped half-way anyway: returning early would leave a commit landing
+    after the caller believes the sender stopped (and a restart could miss what it wrote).
+    """
+    future = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait([future])
+        raise
 
 
 def _seconds(retry_after: timedelta | float) -> float:

@@ -47,8 +47,8 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     if utf16_len(text) <= limit:
         return [text] if visible_text(text).strip() else []
     splitter = _Splitter(limit)
-    for line_number, line in enumerate(_lines(text)):
-        splitter.add_line(line, first=line_number == 0)
+    for line in _lines(text):
+        splitter.add_line(line)
     return splitter.finish()
 
 
@@ -98,16 +98,19 @@ class _Splitter:
     open_tags: list[tuple[str, str]] = field(default_factory=list)  # (name, opening tag)
     body: list[str] = field(default_factory=list)
     size: int = 0
-    has_content: bool = False
+    lines: int = 0  # lines (or pieces of one) in the part being built
+    has_content: bool = False  # ... and whether any of them shows something
 
-    def add_line(self, line: list[_Token], *, first: bool) -> None:
-        separator = 0 if first or not self.has_content else 1
+    def add_line(self, line: list[_Token]) -> None:
+        if not line and not self.lines:
+            return  # blank lines at the top of a part show nothing
+        separator = 1 if self.lines else 0
         stack_after = _apply(self.open_tags, line)
         line_size = sum(token.size for token in line)
         if self.size + separator + line_size + _closing_size(stack_after) <= self.limit:
             self._append_line(line, separator)
             return
-        if self.has_content:
+        if self.lines:
             self._flush()
             if self.size + line_size + _closing_size(stack_after) <= self.limit:
                 self._append_line(line, 0)
@@ -121,11 +124,13 @@ class _Splitter:
     def _append_line(self, line: list[_Token], separator: int) -> None:
         if separator:
             self._push("\n", 1)
+        self.lines += 1
         for token in line:
             self._push_token(token)
 
     def _add_long_line(self, line: list[_Token]) -> None:
         """A line longer than a whole part (we are at a fresh part): cut it between tokens."""
+        self.lines += 1
         for token in line:
             if token.divisible:
                 self._add_divisible(token.text)
@@ -148,10 +153,12 @@ class _Splitter:
                 continue
             self._push(piece, utf16_len(piece))
             self.has_content = True
+            self.lines = max(self.lines, 1)
             text = text[len(piece) :]
 
     def _push_token(self, token: _Token) -> None:
         self._push(token.text, token.size)
+        self.lines = max(self.lines, 1)
         self.open_tags[:] = _apply(self.open_tags, [token])
         if token.divisible or (token.opens is None and token.closes is None):
             self.has_content = True
@@ -168,6 +175,7 @@ class _Splitter:
         reopening = "".join(tag for _, tag in self.open_tags)
         self.body = [reopening] if reopening else []
         self.size = utf16_len(reopening)
+        self.lines = 0
         self.has_content = False
 
 
