@@ -17,7 +17,7 @@ from telegram.request import BaseRequest
 
 from bot.sender import start_sender, stop_sender
 from bot.settings import OFFLINE_TOKEN, Settings
-from handlers import activities, admin, chats, checkins, errors, export, issues, start
+from handlers import activities, admin, chats, checkins, errors, export, imports, issues, start
 from handlers.context import GovApplication, GovContext, Services
 from storage.clock import Clock, SystemClock
 from storage.db import Database
@@ -30,7 +30,9 @@ logger = logging.getLogger(__name__)
 # private /report conversation must win over start's private plain-text fallback to /help.
 # `activities` and `checkins` before `start` too, for the same reason (#志愿, 无异常, the
 # answer to "请回复新的人数").
-HANDLER_MODULES: list[Any] = [chats, issues, activities, checkins, start, admin, export, errors]
+HANDLER_MODULES: list[Any] = [
+    chats, issues, activities, checkins, start, admin, export, imports, errors
+]
 
 # Shown in Telegram's command menu; the rest are still available and listed by /help.
 MENU_COMMANDS = [

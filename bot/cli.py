@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from bot.settings import ConfigError, Settings
 from handlers.i18n import Messages
+from handlers.imports import format_import_report, indicator_specs
 from handlers.vocabulary import parse_audience, parse_role
 from storage.bindings import create_bind_code
 from storage.clock import SystemClock
@@ -20,7 +21,7 @@ from storage.db import Database
 from storage.errors import DomainError
 from storage.invites import create_invite
 from storage.org import resolve_unit, tree_lines, unit_path
-from storage.roster_import import ImportReport, import_roster_file
+from storage.roster_import import import_roster_file
 from storage.schema import upgrade_database
 
 logger = logging.getLogger(__name__)
@@ -147,11 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     bind.add_argument("audience", help="residents, committee, grid or town")
     bind.set_defaults(func=cmd_bind_code)
 
-    imp = commands.add_parser("import", help="import a roster (org tree) from CSV/XLSX")
+    imp = commands.add_parser("import", help="import a roster or static indicators (CSV/XLSX)")
     imp_commands = imp.add_subparsers(metavar="WHAT", required=True)
     roster = imp_commands.add_parser("roster", help="the org tree: see docs/admin-guide.md")
     roster.add_argument("file", type=Path)
     roster.set_defaults(func=cmd_import_roster)
+    indicators = imp_commands.add_parser(
+        "indicators",
+        help="static indicators (物业费收缴率, 文明小区, 12345…): docs/admin-guide.md",
+    )
+    indicators.add_argument("file", type=Path)
+    indicators.set_defaults(func=cmd_import_indicators)
 
     parse = commands.add_parser("parse", help="show how the bot reads a message")
     parse.add_argument("text", nargs="+", help="the message, e.g. '#志愿 今天10人清理楼道2小时'")
@@ -173,6 +180,21 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:  # noqa: ARG00
     app = build_application(settings, database=database)
     app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
+
+
+def cmd_import_indicators(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.indicator_import import import_indicator_file
+
+    if not args.file.exists():
+        err(f"govbot: no such file: {args.file}")
+        return 2
+    database = _database(settings)
+    with database.session() as session:
+        report = import_indicator_file(
+            session, path=args.file, indicators=indicator_specs(), now=SystemClock().now()
+        )
+    out(format_import_report(report, Messages(settings.locale)))
+    return 0 if report.ok else 1
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:  # noqa: ARG001
@@ -342,18 +364,6 @@ def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
     else:
         out(describe(result, settings.locale))
     return 0
-
-
-def format_import_report(report: ImportReport, _: Messages) -> str:
-    """A plain-text, row-by-row report of an import (for the CLI and the bot)."""
-    if report.ok:
-        created = ", ".join(f"{kind}: {n}" for kind, n in sorted(report.created.items()))
-        return _.raw("import.ok", file=report.file, rows=report.rows, created=created or "0")
-    lines = [_.raw("import.failed", file=report.file, problems=len(report.problems))]
-    for problem in report.problems:
-        reason = _.raw(f"error.{problem.code}", **problem.params)
-        lines.append(_.raw("import.problem_line", line=problem.line, reason=reason))
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

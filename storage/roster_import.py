@@ -30,7 +30,7 @@ from sqlmodel import Session, select
 
 from storage.audit import record_audit
 from storage.errors import DomainError
-from storage.org import assign_grid, create_unit
+from storage.org import assign_grid, create_unit, find_units
 from storage.spreadsheet import SheetRow, read_sheet
 from storage.tables import HousingType, Unit, UnitKind
 
@@ -69,7 +69,7 @@ class ImportReport:
     rows: int = 0
     created: dict[str, int] = field(default_factory=dict)
     problems: list[RowProblem] = field(default_factory=list)
-    seen: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False)
+    seen: dict[tuple[object, ...], int] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -77,9 +77,18 @@ class ImportReport:
 
 
 def import_roster_file(
-    session: Session, *, path: Path, now: datetime, actor_member_id: int | None = None
+    session: Session,
+    *,
+    path: Path,
+    now: datetime,
+    actor_member_id: int | None = None,
+    within: set[int] | None = None,
 ) -> ImportReport:
-    """Import an org-tree spreadsheet. Commits only if every row is good."""
+    """Import an org-tree spreadsheet. Commits only if every row is good.
+
+    With ``within`` (a committee member importing from chat), every row's 居委 must already
+    exist and be one of those units: they may add compounds and buildings, not towns.
+    """
     report = ImportReport(file=path.name)
     try:
         sheet = read_sheet(path, COLUMN_ALIASES)
@@ -98,7 +107,7 @@ def import_roster_file(
         return report
     for row in sheet.rows:
         try:
-            _import_row(session, row, now, report)
+            _import_row(session, row, now, report, within)
         except DomainError as exc:
             params = {k: str(v) for k, v in exc.params.items()}
             report.problems.append(RowProblem(row.line, exc.code, params))
@@ -119,7 +128,9 @@ def import_roster_file(
     return report
 
 
-def _import_row(session: Session, row: SheetRow, now: datetime, report: ImportReport) -> None:
+def _import_row(
+    session: Session, row: SheetRow, now: datetime, report: ImportReport, within: set[int] | None
+) -> None:
     v = row.values
     for column in REQUIRED:
         if not v.get(column):
@@ -135,6 +146,8 @@ def _import_row(session: Session, row: SheetRow, now: datetime, report: ImportRe
         raise DomainError("import.duplicate_row", first_line=report.seen[key])
     report.seen[key] = row.line
 
+    if within is not None:
+        _require_managed_committee(session, v["town"], v["committee"], within)
     town = _reuse_or_create(session, report, UnitKind.TOWN, v["town"], None, now)
     committee = _reuse_or_create(session, report, UnitKind.COMMITTEE, v["committee"], town.id, now)
     compound = _reuse_or_create(
@@ -156,6 +169,15 @@ def _import_row(session: Session, row: SheetRow, now: datetime, report: ImportRe
     if v.get("grid"):
         grid = _reuse_or_create(session, report, UnitKind.GRID, v["grid"], committee.id, now)
         assign_grid(session, grid_id=grid.id or 0, compound_id=compound.id or 0)
+
+
+def _require_managed_committee(
+    session: Session, town: str, committee: str, within: set[int]
+) -> None:
+    path = f"{town.strip()}/{committee.strip()}"
+    matches = [u for u in find_units(session, path) if u.kind == UnitKind.COMMITTEE]
+    if not matches or matches[0].id not in within:
+        raise DomainError("unit.not_managed", unit=path)
 
 
 def _whole_number(text: str, column: str) -> int | None:
