@@ -29,7 +29,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, bindparam, case, update
+from sqlalchemy import Boolean, bindparam, case, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -193,39 +193,58 @@ def enqueue(
 ) -> OutboxMessage:
     """Queue a message for ``chat_id``, due now; an existing (chat, kind, period) is returned
     untouched, so a re-run of the same period sends nothing twice."""
-    [row] = enqueue_many(session, messages=[QueuedMessage(chat_id, kind, period, parts)], now=now)
+    enqueue_many(session, messages=[QueuedMessage(chat_id, kind, period, parts)], now=now)
+    row = _existing(session, chat_id, kind, period)
+    assert row is not None  # just committed, or there before
     return row
 
 
-def enqueue_many(
-    session: Session, *, messages: Sequence[QueuedMessage], now: datetime
-) -> list[OutboxMessage]:
-    """``enqueue`` for many chats in one transaction (a weekly fan-out is thousands of rows)."""
-    prepared = [(message, encode_parts(normalise_parts(message.parts))) for message in messages]
-    rows = []
-    for message, payload in prepared:
-        existing = _existing(session, message.chat_id, message.kind, message.period)
-        if existing is not None:
-            rows.append(existing)
-            continue
-        row = OutboxMessage(
-            chat_id=message.chat_id,
-            kind=message.kind,
-            period=message.period,
-            payload=payload,
-            state=OutboxState.PENDING,
-            not_before=now,
-            created_at=now,
-        )
-        session.add(row)
-        rows.append(row)
-    try:
+def enqueue_many(session: Session, *, messages: Sequence[QueuedMessage], now: datetime) -> int:
+    """``enqueue`` for many chats in one transaction (a weekly fan-out is thousands of rows);
+    returns how many rows were new."""
+    prepared = {
+        (m.chat_id, m.kind, m.period): encode_parts(normalise_parts(m.parts)) for m in messages
+    }
+    existing = _existing_keys(session, list(prepared))
+    rows = [
+        {
+            "chat_id": chat_id,
+            "kind": kind,
+            "period": period,
+            "payload": payload,
+            "state": str(OutboxState.PENDING),
+            "attempts": 0,
+            "parts_sent": 0,
+            "not_before": now,
+            "created_at": now,
+        }
+        for (chat_id, kind, period), payload in prepared.items()
+        if (chat_id, kind, period) not in existing
+    ]
+    if rows:
+        try:
+            session.execute(insert(OutboxMessage), rows)
+            session.commit()
+        except IntegrityError:
+            # Only a database without SQLite's write lock lets a concurrent enqueue in between.
+            session.rollback()
+            return enqueue_many(session, messages=messages, now=now)
+    else:
         session.commit()
-    except IntegrityError:
-        # Only a database without SQLite's write lock lets a concurrent enqueue in between.
-        session.rollback()
-        return enqueue_many(session, messages=messages, now=now)
-    return rows
+    return len(rows)
+
+
+def _existing_keys(
+    session: Session, keys: list[tuple[int, str, str]]
+) -> set[tuple[int, str, str]]:
+    found: set[tuple[int, str, str]] = set()
+    chats = sorted({chat_id for chat_id, _, _ in keys})
+    for start in range(0, len(chats), 500):
+        query = select(OutboxMessage.chat_id, OutboxMessage.kind, OutboxMessage.period).where(
+            col(OutboxMessage.chat_id).in_(chats[start : start + 500])
+        )
+        found.update((chat_id, kind, period) for chat_id, kind, period in session.exec(query))
+    return found & set(keys)
 
 
 def _existing(session: Session, chat_id: int, kind: str, period: str) -> OutboxMessage | None:

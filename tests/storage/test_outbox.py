@@ -66,10 +66,12 @@ def test_enqueue_many_creates_only_what_is_missing(database: Database):
         outbox.QueuedMessage(PRIVATE, "digest", "2026-W47", [text_part("y")]),
     ]
     with database.session() as session:
-        rows = outbox.enqueue_many(session, messages=messages, now=NOW)
+        assert outbox.enqueue_many(session, messages=messages, now=NOW) == 1
+        rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()  # type: ignore[arg-type]
+    assert [r.chat_id for r in rows] == [GROUP, PRIVATE]
     assert rows[0].id == existing.id
-    assert rows[1].state == OutboxState.PENDING
-    assert rows[1].parts_sent == 0
+    assert outbox.decode_parts(rows[0].payload)[0].text == "<b>本周简报</b>"
+    assert (rows[1].state, rows[1].parts_sent) == (OutboxState.PENDING, 0)
 
 
 def test_enqueue_refuses_empty_messages(database: Database):
