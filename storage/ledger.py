@@ -53,7 +53,10 @@ def read_ledger(session: Session, *, unit_id: int | None) -> Ledger:
         scope,
         order="e.issue_id, e.at, e.id",
     )
-    events["note"] = events["note"].map(lambda v: mask_personal_numbers(v) if v else v)
+    # pandas may hand a NULL note back as NaN (a float), which is truthy.
+    events["note"] = events["note"].map(
+        lambda v: mask_personal_numbers(v) if isinstance(v, str) and v else v
+    )
     activities = _frame(
         session,
         "SELECT a.id, a.compound_id, a.building_id, a.activity_type, a.meeting_type,"
