@@ -1,0 +1,290 @@
+"""Weekly index snapshots and the frozen threshold set they are scored against.
+
+A snapshot row holds one compound's scores for one ISO week, with every leaf's raw value, Z and
+points and the engine's explanation in ``detail`` (JSON), so any digest can be explained and
+recomputed later. Rows are unique per (period, compound): storing a week again adds only the
+compounds it lacked and never changes a stored score (a digest already sent stays true).
+
+The active ``ThresholdSet`` is kept as its JSON; it is reused week after week so scores stay
+comparable, and replaced only when someone rebuilds it (or when none exists yet).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import text, update
+from sqlmodel import Session, col, select
+
+from scoring import Snapshot, ThresholdSet
+from scoring.structure import DIMENSIONS, SUBINDICES
+from storage.tables import ScoreSnapshot
+from storage.tables import ThresholdSet as ThresholdRow
+
+__all__ = [
+    "DELTA_NAMES",
+    "active_thresholds",
+    "explanation_rows",
+    "has_snapshot",
+    "latest_period",
+    "read_week",
+    "save_thresholds",
+    "score_history",
+    "store_snapshot",
+]
+
+DELTA_NAMES: tuple[str, ...] = ("total", *DIMENSIONS)
+_SCORE_NAMES = ("total", *DIMENSIONS)
+
+
+# -- Thresholds ------------------------------------------------------------------------------
+
+
+def active_thresholds(session: Session) -> ThresholdSet | None:
+    """The threshold set scores are computed with now (None before the first weekly run)."""
+    row = session.exec(
+        select(ThresholdRow).where(ThresholdRow.active).order_by(col(ThresholdRow.id).desc())
+    ).first()
+    return None if row is None else ThresholdSet.from_json(row.data)
+
+
+def save_thresholds(session: Session, *, thresholds: ThresholdSet, now: datetime) -> None:
+    """Make ``thresholds`` the active set (storing it unless its version is already stored)."""
+    session.execute(update(ThresholdRow).values(active=False))
+    row = session.exec(
+        select(ThresholdRow).where(ThresholdRow.version == thresholds.version)
+    ).first()
+    if row is None:
+        row = ThresholdRow(version=thresholds.version, created_at=now, data=thresholds.to_json())
+    row.active = True
+    session.add(row)
+    session.commit()
+
+
+# -- Storing ---------------------------------------------------------------------------------
+
+
+def store_snapshot(
+    session: Session,
+    *,
+    snapshot: Snapshot,
+    now: datetime,
+    intervals: pd.DataFrame | None = None,
+) -> int:
+    """Store every compound of ``snapshot`` not yet stored for its period; return how many.
+
+    ``intervals`` (rank_low, rank_high per compound, from ``scoring.rank_intervals``) is
+    optional; without it the interval is the nominal rank.
+    """
+    stored = {
+        str(cid)
+        for cid in session.exec(
+            select(ScoreSnapshot.compound_id).where(ScoreSnapshot.period == snapshot.period)
+        ).all()
+    }
+    leaves = _grouped(snapshot.leaves)
+    explanation = _grouped(snapshot.explanation)
+    added = 0
+    for compound_id, scores in snapshot.scores.iterrows():
+        if str(compound_id) in stored or _missing(scores["total"]):
+            continue
+        rank = _int(scores.get("rank_in_type"))
+        low, high = rank, rank
+        if intervals is not None and compound_id in intervals.index:
+            low = _int(intervals.at[compound_id, "rank_low"]) or rank
+            high = _int(intervals.at[compound_id, "rank_high"]) or rank
+            if rank is not None:
+                low, high = min(low or rank, rank), max(high or rank, rank)
+        detail = {
+            "weighting": snapshot.weighting,
+            "previous_period": snapshot.previous_period,
+            "delta": {name: _num(scores.get(f"delta_{name}")) for name in DELTA_NAMES},
+            "subindices": {name: _num(scores.get(name)) for name in SUBINDICES},
+            "leaves": _leaf_detail(leaves.get(str(compound_id))),
+            "explanation": _explanation_detail(explanation.get(str(compound_id))),
+        }
+        session.add(
+            ScoreSnapshot(
+                period=snapshot.period,
+                compound_id=int(compound_id),
+                housing_type=str(scores["housing_type"]),
+                total=float(scores["total"]),
+                management=_num(scores["management"]) or 0.0,
+                vitality=_num(scores["vitality"]) or 0.0,
+                satisfaction=_num(scores["satisfaction"]) or 0.0,
+                progress=_num(scores["progress"]) or 0.0,
+                coverage=_num(scores["coverage"]) or 0.0,
+                rank_in_type=rank,
+                rank_low=low,
+                rank_high=high,
+                threshold_version=snapshot.thresholds_version,
+                detail=json.dumps(detail, ensure_ascii=False),
+                computed_at=now,
+            )
+        )
+        added += 1
+    session.commit()
+    return added
+
+
+def _grouped(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    if frame.empty:
+        return {}
+    return {str(cid): part for cid, part in frame.groupby(frame["compound_id"].astype(str))}
+
+
+def _leaf_detail(leaves: pd.DataFrame | None) -> dict[str, dict[str, float | None]]:
+    if leaves is None:
+        return {}
+    return {
+        str(row.indicator_id): {
+            "value": _num(row.value),
+            "z": _num(row.z),
+            "points": _num(row.points),
+        }
+        for row in leaves.itertuples()
+    }
+
+
+def _explanation_detail(rows: pd.DataFrame | None) -> list[dict[str, Any]]:
+    if rows is None:
+        return []
+    return [
+        {
+            "kind": str(row.kind),
+            "position": int(row.position),
+            "indicator_id": str(row.indicator_id),
+            "z": _num(row.z),
+            "type_median_z": _num(row.type_median_z),
+            "points": _num(row.points),
+        }
+        for row in rows.itertuples()
+    ]
+
+
+# -- Reading ---------------------------------------------------------------------------------
+
+
+def has_snapshot(session: Session, *, period: str) -> bool:
+    query = select(ScoreSnapshot.id).where(ScoreSnapshot.period == period).limit(1)
+    return session.exec(query).first() is not None
+
+
+def latest_period(session: Session, *, until: str | None = None) -> str | None:
+    """The latest week with a stored snapshot (not after ``until``)."""
+    query = select(ScoreSnapshot.period)
+    if until is not None:
+        query = query.where(ScoreSnapshot.period <= until)
+    return session.exec(query.order_by(col(ScoreSnapshot.period).desc()).limit(1)).first()
+
+
+def read_week(session: Session, *, period: str) -> pd.DataFrame:
+    """One week's stored scores, indexed by compound_id (int).
+
+    Columns: housing_type, total, the four dimensions, coverage, rank_in_type, rank_low,
+    rank_high, n_in_type (compounds of the type scored that week), delta_total and
+    delta_<dimension> (the engine's change since the previous week, same thresholds).
+    """
+    rows = session.exec(select(ScoreSnapshot).where(ScoreSnapshot.period == period)).all()
+    records = []
+    for row in rows:
+        detail = json.loads(row.detail)
+        record: dict[str, Any] = {
+            "compound_id": row.compound_id,
+            "housing_type": row.housing_type,
+            **{name: getattr(row, name) for name in _SCORE_NAMES},
+            "coverage": row.coverage,
+            "rank_in_type": row.rank_in_type,
+            "rank_low": row.rank_low,
+            "rank_high": row.rank_high,
+        }
+        for name in DELTA_NAMES:
+            value = detail.get("delta", {}).get(name)
+            record[f"delta_{name}"] = math.nan if value is None else float(value)
+        records.append(record)
+    columns = [
+        "compound_id",
+        "housing_type",
+        *_SCORE_NAMES,
+        "coverage",
+        "rank_in_type",
+        "rank_low",
+        "rank_high",
+        *(f"delta_{name}" for name in DELTA_NAMES),
+    ]
+    frame = pd.DataFrame(records, columns=columns).set_index("compound_id")
+    frame["n_in_type"] = frame.groupby("housing_type")["total"].transform("size")
+    return frame
+
+
+def explanation_rows(
+    session: Session, *, period: str, compound_ids: Iterable[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """The stored explanation (drags and lifts) of each compound for ``period``."""
+    ids = [int(cid) for cid in compound_ids]
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(ScoreSnapshot.compound_id, ScoreSnapshot.detail).where(
+            ScoreSnapshot.period == period, col(ScoreSnapshot.compound_id).in_(ids)
+        )
+    ).all()
+    return {cid: json.loads(detail).get("explanation", []) for cid, detail in rows}
+
+
+def score_history(
+    session: Session,
+    *,
+    until: str,
+    weeks: int = 12,
+    compound_ids: Iterable[int] | None = None,
+) -> pd.DataFrame:
+    """Stored scores of the last ``weeks`` stored weeks up to ``until`` (long format).
+
+    Columns: period, compound_id, housing_type, total and the four dimensions; sorted by period.
+    """
+    periods = session.connection().execute(
+        text(
+            "SELECT DISTINCT period FROM score_snapshot WHERE period <= :until "
+            "ORDER BY period DESC LIMIT :weeks"
+        ),
+        {"until": until, "weeks": weeks},
+    )
+    chosen = [row[0] for row in periods]
+    columns = ["period", "compound_id", "housing_type", *_SCORE_NAMES]
+    if not chosen:
+        return pd.DataFrame(columns=columns)
+    placeholders = ", ".join(f":p{i}" for i in range(len(chosen)))
+    sql = (
+        "SELECT period, compound_id, housing_type, total, management, vitality, satisfaction, "
+        f"progress FROM score_snapshot WHERE period IN ({placeholders})"
+    )
+    params: dict[str, Any] = {f"p{i}": period for i, period in enumerate(chosen)}
+    frame = pd.read_sql(text(sql), session.connection(), params=params)
+    if compound_ids is not None:
+        frame = frame[frame["compound_id"].isin([int(c) for c in compound_ids])]
+    return frame.sort_values(["period", "compound_id"], ignore_index=True)
+
+
+# -- Small helpers -----------------------------------------------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value)
+
+
+def _num(value: Any) -> float | None:
+    if _missing(value):
+        return None
+    return round(float(value), 6)
+
+
+def _int(value: Any) -> int | None:
+    if _missing(value):
+        return None
+    return int(value)
