@@ -17,7 +17,19 @@ from telegram.request import BaseRequest
 
 from bot.sender import start_sender, stop_sender
 from bot.settings import OFFLINE_TOKEN, Settings
-from handlers import activities, admin, chats, checkins, errors, export, imports, issues, start
+from bot.weekly import schedule_jobs as schedule_weekly_jobs
+from handlers import (
+    activities,
+    admin,
+    chats,
+    checkins,
+    digest,
+    errors,
+    export,
+    imports,
+    issues,
+    start,
+)
 from handlers.context import GovApplication, GovContext, Services
 from storage.clock import Clock, SystemClock
 from storage.db import Database
@@ -31,7 +43,7 @@ logger = logging.getLogger(__name__)
 # `activities` and `checkins` before `start` too, for the same reason (#志愿, 无异常, the
 # answer to "请回复新的人数").
 HANDLER_MODULES: list[Any] = [
-    chats, issues, activities, checkins, start, admin, export, imports, errors
+    chats, issues, activities, checkins, start, admin, export, imports, digest, errors
 ]
 
 # Shown in Telegram's command menu; the rest are still available and listed by /help.
@@ -83,6 +95,7 @@ def build_application(
     app.add_error_handler(errors.error_handler)
     issues.schedule_jobs(app)
     checkins.schedule_jobs(app, settings)
+    schedule_weekly_jobs(app, settings)
     return app
 
 

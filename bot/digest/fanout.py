@@ -1,0 +1,121 @@
+"""Turn the week's digests and alerts into outbox messages, one per bound chat.
+
+Charts are written under ``<media>/<week>/`` and queued by path (the outbox keeps files out of
+the database). A chat's digest is rendered once per (audience, unit): fifty building groups of
+one compound share one chart. Blocking: call from a worker thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from bot.digest.alerting import alert_cause_week
+from bot.digest.gather import DigestWeek, alert_view
+from bot.digest.render import Digest, alert_text, render_digest
+from handlers.i18n import Messages
+from storage.outbox import OutboxPart, QueuedMessage, photo_part, text_part
+from storage.tables import Alert, Audience, ChatBinding, UnitKind
+
+DIGEST_KIND = "digest"
+ALERT_KIND = "alert"
+_ADVICE = {
+    "complaint_spike": "digest.alert.spike_advice",
+    "index_drop": "digest.alert.index_drop_advice",
+    "bottom_decile": "digest.alert.index_drop_advice",
+}
+
+
+@dataclass(frozen=True)
+class ChatTarget:
+    chat_id: int
+    unit_id: int
+    audience: str
+
+
+def active_targets(session: Session) -> list[ChatTarget]:
+    """Every active chat binding, in a stable order."""
+    rows = session.exec(
+        select(ChatBinding).where(ChatBinding.active).order_by(col(ChatBinding.id))
+    ).all()
+    return [ChatTarget(row.chat_id, row.unit_id, row.audience) for row in rows]
+
+
+def week_alerts(session: Session, *, week: str, kinds: tuple[str, ...]) -> list[Alert]:
+    """The alerts of ``kinds`` whose cause is ``week`` (raised by that week's run)."""
+    rows = session.exec(select(Alert).where(col(Alert.kind).in_(kinds))).all()
+    return [a for a in rows if alert_cause_week(a.cause_key) == week]
+
+
+def digest_messages(
+    week: DigestWeek,
+    *,
+    targets: list[ChatTarget],
+    locale: str,
+    media_dir: Path,
+) -> list[QueuedMessage]:
+    """One ``digest`` message per target chat for ``week``."""
+    folder = media_dir / week.week
+    folder.mkdir(parents=True, exist_ok=True)
+    rendered: dict[tuple[str, int], list[OutboxPart]] = {}
+    messages = []
+    for target in targets:
+        key = (target.audience, target.unit_id)
+        if key not in rendered:
+            digest = render_digest(
+                week, audience=target.audience, unit_id=target.unit_id, locale=locale
+            )
+            rendered[key] = digest_parts(digest, folder)
+        messages.append(QueuedMessage(target.chat_id, DIGEST_KIND, week.week, rendered[key]))
+    return messages
+
+
+def digest_parts(digest: Digest, folder: Path) -> list[OutboxPart]:
+    """The digest's parts for the outbox, its charts written as PNG files in ``folder``."""
+    parts = []
+    for number, part in enumerate(digest.parts):
+        if part.png is None:
+            parts.append(text_part(part.text))
+            continue
+        path = folder / f"{digest.audience}-{digest.unit_id}-{part.chart or number}.png"
+        path.write_bytes(part.png)
+        parts.append(photo_part(str(path), caption=part.text))
+    return parts
+
+
+def alert_messages(
+    week: DigestWeek,
+    *,
+    alerts: list[Alert],
+    targets: list[ChatTarget],
+    locale: str,
+) -> list[QueuedMessage]:
+    """Each alert to the committee chats of its compound's committee (and grid chats over it)."""
+    _ = Messages(locale)
+    messages = []
+    for alert in alerts:
+        body = alert_text(week, alert_view(week.units, alert), _)
+        advice = _(_ADVICE[alert.kind]) if alert.kind in _ADVICE else ""
+        text = _.raw("digest.alert.message", text=body, advice=advice).rstrip()
+        for chat_id in _alert_chats(week, alert.unit_id, targets):
+            messages.append(QueuedMessage(chat_id, ALERT_KIND, alert.cause_key, [text_part(text)]))
+    return messages
+
+
+def _alert_chats(week: DigestWeek, unit_id: int, targets: list[ChatTarget]) -> list[int]:
+    """Committee chats bound at or above the unit's committee, and grid chats covering it."""
+    chain = []
+    current: int | None = unit_id
+    while current is not None and current in week.units:
+        chain.append(current)
+        current = week.units[current].parent_id
+    committees = [u for u in chain if week.units[u].kind == UnitKind.COMMITTEE]
+    chats = []
+    for target in targets:
+        committee = target.audience == Audience.COMMITTEE and target.unit_id in committees
+        grid = target.audience == Audience.GRID and unit_id in week.compounds_under(target.unit_id)
+        if committee or grid:
+            chats.append(target.chat_id)
+    return chats
