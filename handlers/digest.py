@@ -20,10 +20,10 @@ from handlers.context import GovContext, reply
 from storage.bindings import active_binding
 from storage.errors import DomainError
 from storage.org import compound_of, get_unit, resolve_unit
-from storage.permissions import Action, active_grants, managed_units, require
+from storage.permissions import ACTION_ROLES, Action, active_grants, managed_units, require
 from storage.snapshots import latest_period, read_week
 from storage.splitting import split_text
-from storage.tables import Audience, UnitKind
+from storage.tables import Audience, Role, UnitKind
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,24 @@ def _index_view(session: Session, *, member_id: int | None, ref: str) -> _IndexV
                 break
     if compound is None:
         return None
-    require(session, member_id=member_id, action=Action.VIEW_INDEX, unit_id=compound.id)
+    if not _on_compound_roster(session, member_id=member_id, compound_id=compound.id):
+        require(session, member_id=member_id, action=Action.VIEW_INDEX, unit_id=compound.id)
     week = latest_period(session)
     if week is None:
         return _IndexView(compound.name, None, None)
     scores = read_week(session, period=week)
     row = scores.loc[compound.id] if compound.id in scores.index else None
     return _IndexView(compound.name, week, row)
+
+
+def _on_compound_roster(session: Session, *, member_id: int | None, compound_id: int) -> bool:
+    """A role in the compound or in one of its buildings lets a person see its index."""
+    roles = ACTION_ROLES[Action.VIEW_INDEX]
+    for grant in active_grants(session, member_id or 0):
+        inside = compound_of(session, grant.unit_id)
+        if Role(grant.role) in roles and inside is not None and inside.id == compound_id:
+            return True
+    return False
 
 
 async def digest_command(update: Update, context: GovContext) -> None:
