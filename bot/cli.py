@@ -164,6 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("text", nargs="+", help="the message, e.g. '#志愿 今天10人清理楼道2小时'")
     parse.add_argument("--json", action="store_true", help="print the reading as JSON")
     parse.set_defaults(func=cmd_parse)
+
+    digest = commands.add_parser(
+        "digest", help="render a week's digests (text and PNG) to a folder, sending nothing"
+    )
+    digest.add_argument("--week", required=True, help="ISO week, e.g. 2026-W47")
+    digest.add_argument("--out", type=Path, required=True, help="output folder")
+    digest.set_defaults(func=cmd_digest)
     return parser
 
 
@@ -363,6 +370,28 @@ def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
         out(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         out(describe(result, settings.locale))
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    """Render every digest of ``--week`` under ``--out`` (scores the week if not yet scored)."""
+    from bot.digest.folder import render_week_folder
+    from bot.digest.weeks import week_monday
+
+    try:
+        week_monday(args.week)
+    except ValueError as exc:
+        err(f"govbot: {exc}")
+        return 2
+    files = render_week_folder(
+        _database(settings),
+        week=args.week,
+        out=args.out,
+        now=SystemClock().now(),
+        tz=settings.tz,
+        locale=settings.locale,
+    )
+    out(f"{len(files)} files written to {args.out}")
     return 0
 
 
