@@ -18,24 +18,33 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from tqdm import tqdm
 
 from bot.app import build_application
+from bot.demo.traffic import Tally, Traffic
 from bot.demo.world import Person, World, build_world
 from bot.driver import OfflineDriver, texts
-from bot.offline import OfflineBotAPI
+from bot.offline import OfflineBotAPI, SentCall
 from bot.settings import Settings
 from bot.updates import next_message_id
+from handlers.checkins import ASK_JOB, SILENT_JOB
+from handlers.issue_jobs import SCAN_JOB_NAME
+from handlers.ledger import ledger_workbook
 from storage.clock import MovableClock
 from storage.db import Database
 from storage.invites import create_invite
+from storage.ledger import read_ledger
 from storage.org import resolve_unit
 from storage.roster_import import import_roster_file
 from storage.schema import upgrade_database
 from storage.tables import Audience, Role
 
 T = TypeVar("T")
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CHECKIN_DAY = 4  # Friday, the default check-in day
 
 # The demo's twelve weeks end on the Sunday before this Monday 09:00 Shanghai time.
 DEMO_END = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
@@ -49,7 +58,7 @@ class DemoSize:
 
 
 SIZES = {
-    "default": DemoSize(towns=3, committees_per_town=3, compounds_per_committee=3),
+    "default": DemoSize(towns=2, committees_per_town=3, compounds_per_committee=2),
     "small": DemoSize(towns=1, committees_per_town=2, compounds_per_committee=2),
 }
 
@@ -70,6 +79,7 @@ class DemoResult:
     chats: DemoChats
     weeks: int
     counts: Counter[str] = field(default_factory=Counter)
+    tally: Tally = field(default_factory=Tally)
 
     def summary(self) -> str:
         housing = Counter(c.housing.value for c in self.world.compounds)
@@ -84,8 +94,14 @@ class DemoResult:
             f"({', '.join(f'{k} {v}' for k, v in sorted(roles.items()))})",
             f"  chats bound: {len(self.chats.residents)} residents, "
             f"{len(self.chats.committee)} committee, {len(self.chats.town)} town",
+            f"  {self.weeks} weeks: {self.tally.reports} issues reported "
+            f"({self.tally.photos} with photos), {self.tally.dispatched} dispatched, "
+            f"{self.tally.resolved} resolved, {self.tally.ratings} rated, "
+            f"{self.tally.reopened} reopened; {self.tally.activities} activities logged; "
+            f"{self.tally.checkins} weekly check-ins",
             f"  updates processed: {self.counts['updates']}, bot messages: {self.counts['sent']}",
-            f"  files: {self.out_dir}/ (roster.csv, govbot.sqlite)",
+            f"  files in {self.out_dir}/: roster.csv, ledger.xlsx (台账), govbot.sqlite "
+            f"(try: govbot chat --db {self.out_dir}/govbot.sqlite)",
         ]
         return "\n".join(lines)
 
@@ -105,6 +121,7 @@ class Demo:
             seed=seed,
         )
         self.clock = MovableClock(DEMO_END - timedelta(weeks=weeks))
+        self.seed = seed
         self.chats = DemoChats()
         self.counts: Counter[str] = Counter()
         self.database_url = f"sqlite:///{out_dir / 'govbot.sqlite'}"
@@ -122,11 +139,50 @@ class Demo:
         api = OfflineBotAPI(clock=self.clock, message_ids=next_message_id)
         app = build_application(settings, api, clock=self.clock, database=self.database)
         async with app:
+            self.app = app
             self.driver = OfflineDriver(app=app, api=api, clock=self.clock)
             await self._join_everyone()
             await self._bind_chats()
+            await self._simulate_weeks()
         self.counts["sent"] = len(api.calls)
-        return DemoResult(self.out_dir, self.world, self.chats, self.weeks, self.counts)
+        self._write_ledger()
+        return DemoResult(
+            self.out_dir, self.world, self.chats, self.weeks, self.counts, self.traffic.tally
+        )
+
+    async def _simulate_weeks(self) -> None:
+        self.traffic = Traffic(
+            world=self.world, driver=self.driver, clock=self.clock,
+            residents_chat=self.chats.residents, committee_chat=self.chats.committee,
+            seed=self.seed,
+        )  # fmt: skip
+        start = self.clock.now()
+        for week in self._progress(list(range(self.weeks)), "weeks"):
+            monday = start + timedelta(weeks=week)
+            self.traffic.plan_week(monday)
+            await self.traffic.run_until(monday + timedelta(weeks=1), self._on_the_hour)
+        self.counts["updates"] += self.traffic.updates
+
+    def _write_ledger(self) -> None:
+        with self.database.read_session() as session:
+            ledger = read_ledger(session, unit_id=None)
+        (self.out_dir / "ledger.xlsx").write_bytes(ledger_workbook(ledger, "zh", SHANGHAI))
+
+    async def _on_the_hour(self) -> None:
+        """The scheduled jobs, at the simulated hours a deployment would run them."""
+        local = self.clock.now().astimezone(SHANGHAI)
+        await self._run_job(SCAN_JOB_NAME)
+        if local.weekday() == CHECKIN_DAY and local.hour == 17:
+            asked = await self._run_job(ASK_JOB)
+            await self.traffic.answer_checkins([c for c in asked if c.reply_markup])
+        if local.hour == 18:
+            await self._run_job(SILENT_JOB)
+
+    async def _run_job(self, name: str) -> list[SentCall]:
+        before = len(self.driver.api.calls)
+        for job in self.app.job_queue.get_jobs_by_name(name):  # type: ignore[union-attr]
+            await job.run(self.app)
+        return list(self.driver.api.calls[before:])
 
     def _prepare_folder(self) -> None:
         if self.out_dir.exists():
