@@ -10,6 +10,7 @@ from handlers.context import GovContext, reply
 from handlers.i18n import Messages
 from handlers.vocabulary import parse_audience, parse_role
 from storage.bindings import bind_chat, bind_code_for_unit_named, unbind_chat
+from storage.errors import DomainError
 from storage.invites import create_invite, invite_to_unit_named
 from storage.org import unit_path
 from storage.permissions import Action, invitable_roles, managed_unit_paths
@@ -133,8 +134,10 @@ async def bind_command(update: Update, context: GovContext) -> None:
         if len(args) < 2:
             await reply(update, _("bind.usage_private"))
             return
+        if member is None:  # say so plainly, not "unknown audience"
+            raise DomainError("permission.denied", action=Action.BIND.value)
         audience = parse_audience(args[-1])
-        if audience is None or member is None:
+        if audience is None:
             await reply(update, _("bind.unknown_audience", audience=args[-1]))
             return
         code = await context.db(
