@@ -92,7 +92,8 @@ def seed_records(
         for week in range(weeks):
             monday = first + timedelta(weeks=week)
             factor = max(0.2, vigour * (1 + trend * week))
-            out.issues += _issues(session, rng, compound_id, monday, factor)
+            recent = week >= weeks - 2
+            out.issues += _issues(session, rng, compound_id, monday, factor, recent=recent)
             out.activities += _activities(session, rng, compound_id, monday, factor)
             for building_id in buildings.get(compound_id, []):
                 if rng.random() < min(0.95, 0.5 * factor + 0.3):
@@ -102,7 +103,13 @@ def seed_records(
 
 
 def _issues(
-    session: Session, rng: random.Random, compound_id: int, monday: date, factor: float
+    session: Session,
+    rng: random.Random,
+    compound_id: int,
+    monday: date,
+    factor: float,
+    *,
+    recent: bool,
 ) -> int:
     count = rng.randint(1, 4) + int(3 * factor)
     for _ in range(count):
@@ -112,7 +119,7 @@ def _issues(
         resolved = reported + timedelta(hours=rng.uniform(4, 240) / factor)
         closed = resolved + timedelta(days=1) if rng.random() < 0.8 else None
         state = "closed" if closed else "resolved"
-        if rng.random() < 0.15:
+        if rng.random() < (0.4 if recent else 0.02):  # still being handled
             state, resolved, closed = "dispatched", None, None
         name, phone = rng.choice(PERSONAL[:1] + PERSONAL[3:4]), rng.choice(PERSONAL[1::3])
         session.add(

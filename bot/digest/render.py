@@ -428,7 +428,10 @@ def _town(week: DigestWeek, unit_id: int, _: Messages) -> list[DigestPart]:
 
 
 def _range(row: pd.Series, _: Messages) -> str:
-    return _("digest.chart.rank_range", low=_int(row["rank_low"]), high=_int(row["rank_high"]))
+    low, high = _int(row["rank_low"]), _int(row["rank_high"])
+    if low == high:
+        return _("digest.chart.rank_one", rank=low)
+    return _("digest.chart.rank_range", low=low, high=high)
 
 
 def _star_lines(week: DigestWeek, scores: pd.DataFrame, _: Messages) -> list[str]:
