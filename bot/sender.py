@@ -221,6 +221,9 @@ class OutboxSender:
             except Exception:  # never let one bad moment end the sender for good
                 logger.exception("outbox drain failed; retrying after the poll interval")
                 due = None
+                # The failed drain's rows are nobody's now (one sender per database).
+                with contextlib.suppress(Exception):
+                    await self._db(outbox.recover_interrupted, now=self.clock.now())
             delay = poll_interval
             if due is not None:
                 delay = min(delay, max(0.0, (due - self.clock.now()).total_seconds()))
