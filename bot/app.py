@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+from bot.digest import commands as digest
 from bot.sender import start_sender, stop_sender
 from bot.settings import OFFLINE_TOKEN, Settings
 from bot.weekly import schedule_jobs as schedule_weekly_jobs
@@ -23,7 +24,6 @@ from handlers import (
     admin,
     chats,
     checkins,
-    digest,
     errors,
     export,
     imports,
@@ -41,9 +41,19 @@ logger = logging.getLogger(__name__)
 # answers only commands nobody else handled. `issues` before `start`: its #报事 handler and the
 # private /report conversation must win over start's private plain-text fallback to /help.
 # `activities` and `checkins` before `start` too, for the same reason (#志愿, 无异常, the
-# answer to "请回复新的人数").
+# answer to "请回复新的人数"). `digest` (/index, /digest) lives in bot/digest/ because it needs
+# the digest renderer, and handlers may not import bot/.
 HANDLER_MODULES: list[Any] = [
-    chats, issues, activities, checkins, start, admin, export, imports, digest, errors
+    chats,
+    issues,
+    activities,
+    checkins,
+    start,
+    admin,
+    export,
+    imports,
+    digest,
+    errors,
 ]
 
 # Shown in Telegram's command menu; the rest are still available and listed by /help.
