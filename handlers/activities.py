@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -50,6 +51,7 @@ from handlers.parsing.numerals import normalise
 from handlers.parsing.triggers import read_trigger
 from storage.activities import (
     EDITABLE_FIELDS,
+    Recorded,
     confirm_activity,
     discard_activity,
     edit_activity,
@@ -63,7 +65,7 @@ from storage.activities import (
 )
 from storage.bindings import active_binding
 from storage.errors import DomainError
-from storage.tables import Activity, Audience
+from storage.tables import Activity, Audience, Member
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +108,8 @@ async def log_message(update: Update, context: GovContext) -> None:
     today = local_today(context)
     result = parse_message(clean, today=today, locale=_.locale)
     edited = update.edited_message is not None
-    recorded = await context.db(
-        record_activity,
+    recorded, facts = await context.db(
+        _record_and_describe,
         chat_id=message.chat.id,
         message_id=message.message_id,
         user_id=user.id,
@@ -122,7 +124,12 @@ async def log_message(update: Update, context: GovContext) -> None:
     if not recorded.created and not edited and activity.reply_message_id is not None:
         return  # the same update again: it was stored and answered the first time
     view = await _view(
-        context, activity, chat_id=message.chat.id, problems=recorded.problems, unknown=unknown
+        context,
+        activity,
+        chat_id=message.chat.id,
+        problems=recorded.problems,
+        unknown=unknown,
+        facts=facts,
     )
     text_out = render_activity(_, view)
     markup = activity_buttons(_, activity)
@@ -193,13 +200,29 @@ class _Facts:
     unparsed: list[str]
 
 
-def _view_facts(session: Session, *, activity: Activity, chat_id: int) -> _Facts:
+def _view_facts(
+    session: Session, *, activity: Activity, chat_id: int, people: Sequence[Member] | None = None
+) -> _Facts:
     compound, building = unit_names(session, activity=activity)
     binding = active_binding(session, chat_id=chat_id)
     public = binding is not None and binding.audience == Audience.RESIDENTS
-    people = named_people(session, activity_id=activity.id or 0)
+    if people is None:
+        people = named_people(session, activity_id=activity.id or 0)
     shown = [p.name for p in people if p.name and (p.show_name_publicly or not public)]
     return _Facts(compound, building, shown, len(people) - len(shown), unparsed_parts(activity))
+
+
+def _record_and_describe(
+    session: Session, *, chat_id: int, edited: bool, **kwargs: Any
+) -> tuple[Recorded, _Facts | None]:
+    """Record the message and read what its reply shows, in one session (None: no reply due,
+    the same update seen again)."""
+    recorded = record_activity(session, chat_id=chat_id, edited=edited, **kwargs)
+    activity = recorded.activity
+    if not recorded.created and not edited and activity.reply_message_id is not None:
+        return recorded, None
+    facts = _view_facts(session, activity=activity, chat_id=chat_id, people=recorded.people)
+    return recorded, facts
 
 
 async def _view(
@@ -209,8 +232,10 @@ async def _view(
     chat_id: int,
     problems: tuple[str, ...] = (),
     unknown: list[str] | None = None,
+    facts: _Facts | None = None,
 ) -> ActivityView:
-    facts = await context.db(_view_facts, activity=activity, chat_id=chat_id)
+    if facts is None:
+        facts = await context.db(_view_facts, activity=activity, chat_id=chat_id)
     return ActivityView(
         activity=activity,
         compound=facts.compound,

@@ -24,7 +24,7 @@ from handlers.issue_render import (
 )
 from storage.bindings import deactivate_chat
 from storage.issue_policy import DEFAULT_POLICY, IssuePolicy
-from storage.issue_views import IssueView, issue_chats, party_user_ids
+from storage.issue_views import IssueChats, IssueView, issue_chats, party_user_ids
 from storage.issues import set_card
 from storage.roster import member_by_user
 
@@ -95,9 +95,15 @@ async def refresh_card(context: GovContext, view: IssueView) -> None:
     await edit_safely(context, view.card_chat_id, view.card_message_id, text, markup)
 
 
-async def post_new_issue(context: GovContext, view: IssueView) -> None:
-    """Post the card in the committee chat; an urgent category also raises an alert there."""
-    chats = await context.db(issue_chats, issue_id=view.number)
+async def post_new_issue(
+    context: GovContext, view: IssueView, chats: IssueChats | None = None
+) -> None:
+    """Post the card in the committee chat; an urgent category also raises an alert there.
+
+    ``chats`` saves a lookup when the caller already has them (``report_issue`` returns them).
+    """
+    if chats is None:
+        chats = await context.db(issue_chats, issue_id=view.number)
     _ = chat_messages(context)
     target = chats.committee or chats.town
     if target is None:

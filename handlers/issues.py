@@ -147,7 +147,7 @@ async def record_draft(
     if duplicates:
         text += "\n\n" + _("issue.receipt.maybe_duplicate", original=duplicates[0])
     await reply(update, text, reply_markup=receipt_buttons(view, _, duplicates=duplicates))
-    await post_new_issue(context, view)
+    await post_new_issue(context, view, outcome.chats)
     return outcome
 
 

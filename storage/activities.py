@@ -18,15 +18,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from storage.audit import record_audit
 from storage.bindings import active_binding
 from storage.errors import DomainError
-from storage.org import compound_of, descendant_ids, get_unit, grid_compound_ids
+from storage.org import compound_of, descendant_ids, grid_compound_ids
+from storage.org_tree import UnitNode, org_tree
 from storage.permissions import ACTION_ROLES, Action, active_grants, is_allowed
 from storage.roster import member_by_user
-from storage.tables import Activity, ActivityPerson, Member, Role, Unit, UnitKind
+from storage.tables import Activity, ActivityPerson, Member, Role, UnitKind
 
 ACTIVITY_TYPES = (
     "volunteer",
@@ -173,7 +175,7 @@ def record_activity(
         existing.status = UNCONFIRMED
     session.add(activity)
     session.flush()
-    people, unknown = _name_people(session, activity, named_user_ids)
+    people, unknown = _name_people(session, activity, named_user_ids, fresh=existing is None)
     record_audit(
         session,
         at=now,
@@ -195,10 +197,12 @@ def record_activity(
 
 def set_reply_message(session: Session, *, activity_id: int, reply_message_id: int) -> None:
     """Remember the bot's reply to the activity's message (commit)."""
-    activity = session.get(Activity, activity_id)
-    if activity is not None:
-        activity.reply_message_id = reply_message_id
-        session.commit()
+    session.exec(
+        update(Activity)
+        .where(col(Activity.id) == activity_id)
+        .values(reply_message_id=reply_message_id)
+    )
+    session.commit()
 
 
 def _by_source(session: Session, *, chat_id: int, message_id: int) -> Activity | None:
@@ -223,14 +227,18 @@ def _apply_reading(activity: Activity, reading: ActivityReading, *, today: date)
 
 
 def _name_people(
-    session: Session, activity: Activity, user_ids: Iterable[int]
+    session: Session, activity: Activity, user_ids: Iterable[int], *, fresh: bool
 ) -> tuple[list[Member], int]:
-    """Replace the named people of the activity; return them and how many are not members."""
-    for person in session.exec(
-        select(ActivityPerson).where(ActivityPerson.activity_id == activity.id)
-    ):
-        session.delete(person)
-    session.flush()
+    """Replace the named people of the activity; return them and how many are not members.
+
+    A ``fresh`` (just created) activity has nobody named yet: nothing to delete.
+    """
+    if not fresh:
+        for person in session.exec(
+            select(ActivityPerson).where(ActivityPerson.activity_id == activity.id)
+        ):
+            session.delete(person)
+        session.flush()
     people: list[Member] = []
     unknown = 0
     for user_id in dict.fromkeys(user_ids):
@@ -268,7 +276,7 @@ def _log_roots(session: Session, member_id: int) -> list[int]:
     for grant in active_grants(session, member_id):
         if Role(grant.role) not in ACTION_ROLES[Action.LOG]:
             continue
-        unit = get_unit(session, grant.unit_id)
+        unit = _node(session, grant.unit_id)
         if unit.kind == UnitKind.GRID:
             roots.extend(sorted(grid_compound_ids(session, grant.unit_id)))
         else:
@@ -291,16 +299,22 @@ def _anchors(session: Session, *, member_id: int, bound_unit_id: int | None) -> 
     return inside
 
 
-def _compounds_under(session: Session, unit: Unit) -> list[int]:
+def _node(session: Session, unit_id: int) -> UnitNode:
+    """The unit from the in-memory org tree (``get_unit`` without a query)."""
+    node = org_tree(session).nodes.get(unit_id)
+    if node is None:
+        raise DomainError("unit.unknown", ref=str(unit_id))
+    return node
+
+
+def _compounds_under(session: Session, unit: UnitNode) -> list[int]:
     if unit.kind == UnitKind.BUILDING:
         return [unit.parent_id] if unit.parent_id is not None else []
     if unit.kind == UnitKind.COMPOUND:
-        return [unit.id or 0]
-    ids = descendant_ids(session, unit.id or 0)
-    compounds = session.exec(
-        select(Unit).where(col(Unit.id).in_(ids), Unit.kind == UnitKind.COMPOUND)
-    ).all()
-    return [c.id for c in compounds if c.id is not None]
+        return [unit.id]
+    tree = org_tree(session)
+    ids = descendant_ids(session, unit.id)
+    return sorted(i for i in ids if tree.nodes[i].kind == UnitKind.COMPOUND)
 
 
 def _place(
@@ -309,7 +323,7 @@ def _place(
     """The compound and building of an activity: the sender's role unit, narrowed by the chat's
     binding, then by the building the message names (looked up within those compounds)."""
     anchor_ids = _anchors(session, member_id=member_id, bound_unit_id=bound_unit_id)
-    anchors = [get_unit(session, a) for a in anchor_ids]
+    anchors = [_node(session, a) for a in anchor_ids]
     compounds: list[int] = list(
         dict.fromkeys(c for unit in anchors for c in _compounds_under(session, unit))
     )
@@ -342,13 +356,15 @@ def building_key(name: str) -> str:
     return match.group(1).upper() if match else name.strip()
 
 
-def _buildings_named(session: Session, ref: str, compound_ids: Iterable[int]) -> list[Unit]:
+def _buildings_named(session: Session, ref: str, compound_ids: Iterable[int]) -> list[UnitNode]:
     key = building_key(ref)
-    buildings = session.exec(
-        select(Unit).where(
-            Unit.kind == UnitKind.BUILDING, col(Unit.parent_id).in_(list(compound_ids))
-        )
-    ).all()
+    tree = org_tree(session)
+    buildings = [
+        tree.nodes[child]
+        for compound in sorted(set(compound_ids))
+        for child in tree.children.get(compound, ())
+        if tree.nodes[child].kind == UnitKind.BUILDING
+    ]
     return [b for b in buildings if building_key(b.name) == key]
 
 
@@ -486,7 +502,7 @@ def _set_building(session: Session, activity: Activity, ref: str) -> None:
     if activity.member_id is None:
         raise DomainError("activity.unknown_building", building=ref)
     try:
-        anchors = [get_unit(session, a) for a in _log_roots(session, activity.member_id)]
+        anchors = [_node(session, a) for a in _log_roots(session, activity.member_id)]
     except DomainError:
         anchors = []
     compounds = {c for unit in anchors for c in _compounds_under(session, unit)}
@@ -575,6 +591,7 @@ def unparsed_parts(activity: Activity) -> list[str]:
 
 def unit_names(session: Session, *, activity: Activity) -> tuple[str | None, str | None]:
     """``(compound name, building name)`` of an activity, for its reply."""
-    compound = session.get(Unit, activity.compound_id) if activity.compound_id else None
-    building = session.get(Unit, activity.building_id) if activity.building_id else None
+    nodes = org_tree(session).nodes
+    compound = nodes.get(activity.compound_id) if activity.compound_id else None
+    building = nodes.get(activity.building_id) if activity.building_id else None
     return (compound.name if compound else None, building.name if building else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,7 @@ from storage.issue_states import (
     issue_unit,
 )
 from storage.org import ancestors, get_unit
+from storage.org_tree import org_tree
 from storage.permissions import Action, covering_units, is_allowed, managed_units
 from storage.tables import (
     Audience,
@@ -82,20 +84,38 @@ def load_issue(session: Session, issue_id: int) -> Issue:
     return issue
 
 
-def view_of(session: Session, issue: Issue) -> IssueView:
+def _unit_name(session: Session, unit_id: int) -> str:
+    node = org_tree(session).nodes.get(unit_id)
+    return node.name if node is not None else get_unit(session, unit_id).name
+
+
+def view_of(
+    session: Session,
+    issue: Issue,
+    *,
+    reporters: Sequence[int | None] | None = None,
+    photos: int | None = None,
+) -> IssueView:
+    """What to show of ``issue``; ``reporters`` and ``photos`` may be given when the caller
+    has just written them (a new report), saving the queries."""
     issue_id = issue.id or 0
-    compound = get_unit(session, issue.compound_id)
-    place = compound.name
+    compound = _unit_name(session, issue.compound_id)
+    place = compound
     if issue.building_id is not None:
-        place = f"{compound.name}/{get_unit(session, issue.building_id).name}"
-    reporters = session.exec(
-        select(IssueReporter.user_id).where(IssueReporter.issue_id == issue_id)
-    ).all()
-    photos = session.exec(
-        select(IssueAttachment.id).where(
-            IssueAttachment.issue_id == issue_id, col(IssueAttachment.kind).startswith("photo")
+        place = f"{compound}/{_unit_name(session, issue.building_id)}"
+    if reporters is None:
+        reporters = session.exec(
+            select(IssueReporter.user_id).where(IssueReporter.issue_id == issue_id)
+        ).all()
+    if photos is None:
+        photos = len(
+            session.exec(
+                select(IssueAttachment.id).where(
+                    IssueAttachment.issue_id == issue_id,
+                    col(IssueAttachment.kind).startswith("photo"),
+                )
+            ).all()
         )
-    ).all()
     return IssueView(
         number=issue_id,
         state=issue.state,
@@ -117,7 +137,7 @@ def view_of(session: Session, issue: Issue) -> IssueView:
         rating=issue.rating,
         close_reason=issue.close_reason,
         reopen_count=issue.reopen_count,
-        photos=len(photos),
+        photos=photos,
         source_chat_id=issue.source_chat_id,
         card_chat_id=issue.card_chat_id,
         card_message_id=issue.card_message_id,
@@ -139,10 +159,27 @@ class IssueChats:
 
 def issue_chats(session: Session, *, issue_id: int) -> IssueChats:
     issue = load_issue(session, issue_id)
-    return IssueChats(
-        committee=nearest_chat(session, unit_id=issue_unit(issue), audience=Audience.COMMITTEE),
-        town=nearest_chat(session, unit_id=issue_unit(issue), audience=Audience.TOWN),
-    )
+    return chats_above(session, unit_id=issue_unit(issue))
+
+
+def chats_above(session: Session, *, unit_id: int) -> IssueChats:
+    """The nearest committee and town chats bound on ``unit_id`` or above it, in one query."""
+    chain = [unit.id for unit in ancestors(session, unit_id)]
+    bound = session.exec(
+        select(ChatBinding.unit_id, ChatBinding.audience, ChatBinding.chat_id)
+        .where(
+            col(ChatBinding.unit_id).in_(chain),
+            col(ChatBinding.audience).in_([Audience.COMMITTEE, Audience.TOWN]),
+            col(ChatBinding.active),
+        )
+        .order_by(col(ChatBinding.id))
+    ).all()
+    by_unit = {(audience, unit): chat for unit, audience, chat in bound}
+
+    def nearest(audience: Audience) -> int | None:
+        return next((by_unit[audience, u] for u in chain if (audience, u) in by_unit), None)
+
+    return IssueChats(committee=nearest(Audience.COMMITTEE), town=nearest(Audience.TOWN))
 
 
 def nearest_chat(session: Session, *, unit_id: int, audience: Audience) -> int | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -25,9 +26,10 @@ from storage.issue_states import (
     check_allowed,
     record_event,
 )
-from storage.issue_views import IssueView, load_issue, view_of
+from storage.issue_views import IssueChats, IssueView, chats_above, load_issue, view_of
 from storage.org import compound_of, descendant_ids, find_units, get_unit, unit_path
-from storage.permissions import ACTION_ROLES, Action, managed_units, roles_at
+from storage.org_tree import org_tree
+from storage.permissions import ACTION_ROLES, Action, active_grants, covering_units, managed_units
 from storage.tables import (
     Audience,
     Issue,
@@ -87,7 +89,8 @@ def report_place(
     places = _reporting_units(session, member_id)
     if binding is not None:
         places &= descendant_ids(session, binding.unit_id)
-    units = [get_unit(session, u) for u in places]
+    tree = org_tree(session)
+    units = [tree.nodes[u] for u in sorted(places) if u in tree.nodes]
     units = [u for u in units if u.kind in (UnitKind.COMPOUND, UnitKind.BUILDING)]
     if not units:
         raise DomainError("permission.denied", action=Action.REPORT.value)
@@ -116,8 +119,14 @@ def report_place(
 
 
 def _reporting_units(session: Session, member_id: int) -> set[int]:
+    """Units where the member holds a reporting role other than resident (``roles_at`` for
+    each unit, with the member's grants read once rather than once per unit)."""
     units = managed_units(session, member_id=member_id, action=Action.REPORT)
-    return {u for u in units if roles_at(session, member_id, u) & _WORKER_REPORTERS}
+    grants = [(g.unit_id, Role(g.role)) for g in active_grants(session, member_id)]
+    grants = [(unit, role) for unit, role in grants if role in _WORKER_REPORTERS]
+    if not grants:
+        return set()
+    return {u for u in units if any(unit in covering_units(session, u) for unit, _ in grants)}
 
 
 def _buildings_named(session: Session, ref: str, compounds: set[int]) -> list[tuple[int, int]]:
@@ -167,6 +176,7 @@ class ReportOutcome:
     duplicates: tuple[int, ...] = ()  # earlier open issues like it, oldest first
     unknown_building: str | None = None
     residents_chat: bool = False
+    chats: IssueChats | None = None  # where a new issue's card goes (None when not created)
 
 
 def issue_by_source(session: Session, *, chat_id: int, message_id: int) -> Issue | None:
@@ -267,12 +277,14 @@ def report_issue(
     elif location is not None:
         session.add(_attachment(issue_id, "location", chat_id, message_id, now, None, location))
     session.commit()
+    # Everything the handler needs to answer and post the card, from this one session.
     return ReportOutcome(
-        view_of(session, issue),
+        view_of(session, issue, reporters=(actor.user_id,), photos=int(photo_file_id is not None)),
         created=True,
         duplicates=tuple(similar_issues(session, issue=issue, policy=policy)),
         unknown_building=place.unknown_building,
         residents_chat=place.residents_chat,
+        chats=chats_above(session, unit_id=place.building_id or place.compound_id),
     )
 
 
@@ -522,9 +534,13 @@ def check_action(session: Session, *, issue_id: int, action: str, actor: Actor) 
 
 def set_card(session: Session, *, issue_id: int, chat_id: int, message_id: int) -> None:
     """Remember the committee-chat card, so later changes edit it in place."""
-    issue = load_issue(session, issue_id)
-    issue.card_chat_id = chat_id
-    issue.card_message_id = message_id
+    done = session.exec(
+        update(Issue)
+        .where(col(Issue.id) == issue_id)
+        .values(card_chat_id=chat_id, card_message_id=message_id)
+    )
+    if done.rowcount == 0:
+        raise DomainError("issue.unknown", number=issue_id)
     session.commit()
 
 

@@ -115,8 +115,12 @@ def find_units(session: Session, ref: str, *, within: set[int] | None = None) ->
     if not parts:
         return []
     tree = org_tree(session)
+    named = tree.by_name.get(parts[-1], [])
+    if within is not None and len(within) < len(named):
+        # "3号楼" names a building in nearly every compound: look only within the scope.
+        named = sorted(u for u in within if u in tree.nodes and tree.nodes[u].name == parts[-1])
     matches = []
-    for unit_id in tree.by_name.get(parts[-1], ()):
+    for unit_id in named:
         if within is not None and unit_id not in within:
             continue
         names = [u.name for u in tree.ancestors(unit_id)]

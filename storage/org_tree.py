@@ -2,8 +2,9 @@
 
 Every permission check walks the tree (is this unit under one where the person holds a role?),
 and so does finding a unit by name. Units are only ever added (never renamed, moved or deleted),
-so ``(count, max id)`` of the unit table is a complete version: one cheap aggregate query per use
-tells whether the snapshot is still true, and the tree is reloaded only after an import.
+so ``(count, max id)`` of the unit table is a complete version: one cheap aggregate query per
+transaction tells whether the snapshot is still true, and the tree is reloaded only after an
+import.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from storage.tables import GridCompound, Unit
@@ -67,17 +71,36 @@ _lock = threading.Lock()
 
 
 def org_tree(session: Session) -> OrgTree:
-    """The current tree for this session's database (reloaded only when units were added)."""
-    row = session.connection().exec_driver_sql(_VERSION_SQL).one()
+    """The current tree for this session's database (reloaded only when units were added).
+
+    One storage call walks the tree many times; the version is checked once per transaction
+    and again after anything is flushed (which may have added a unit), not on every walk.
+    """
+    memo: OrgTree | None = session.info.get(_MEMO)
+    if memo is not None:
+        return memo
+    connection = session.connection()
+    row = connection.exec_driver_sql(_VERSION_SQL).one()
     version = tuple(int(v or 0) for v in row)
-    key = str(session.connection().engine.url)
+    key = str(connection.engine.url)
     tree = _cache.get(key)
-    if tree is not None and tree.version == version:
-        return tree
-    with _lock:
-        tree = _load(session, version)
-        _cache[key] = tree
+    if tree is None or tree.version != version:
+        with _lock:
+            tree = _load(session, version)
+            _cache[key] = tree
+    session.info[_MEMO] = tree
     return tree
+
+
+_MEMO = "govbot_org_tree"
+
+
+@event.listens_for(OrmSession, "after_flush")
+@event.listens_for(OrmSession, "after_commit")
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_tree(session: OrmSession, *_: Any) -> None:
+    """A flush may have added a unit; another transaction may have committed one."""
+    session.info.pop(_MEMO, None)
 
 
 def _load(session: Session, version: tuple[int, ...]) -> OrgTree:
