@@ -112,4 +112,4 @@ def run(path: str, stream: str, log: str, polling: Event, remember_offset: bool)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:4]))
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))

@@ -16,6 +16,8 @@ import multiprocessing
 import os
 import random
 import signal
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import pytest
@@ -89,7 +91,7 @@ def _acked(log: Path) -> set[int]:
 
 def _start(
     database: Database, stream: Path, log: Path, *, remember_offset: bool = False
-) -> tuple[multiprocessing.Process, object]:
+) -> tuple[BaseProcess, Event]:
     context = multiprocessing.get_context("fork")
     polling = context.Event()
     database.dispose()  # no SQLite connection may cross the fork
@@ -119,7 +121,7 @@ def _kill_and_restart(
     acked_after_kill = []
     for _ in range(kills):
         child, polling = _start(database, stream, log, remember_offset=remember_offset)
-        assert polling.wait(timeout=30), "the child never started polling"  # type: ignore[attr-defined]
+        assert polling.wait(timeout=30), "the child never started polling"
         child.join(timeout=rng.uniform(0.0, 0.6))
         if child.is_alive():
             os.kill(child.pid or 0, signal.SIGKILL)
