@@ -47,7 +47,10 @@ def read_sheet(path: Path, aliases: Mapping[str, str]) -> Sheet:
     """
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        table = _csv_table(path.read_bytes())
+        try:
+            table = _csv_table(path.read_bytes())
+        except csv.Error as exc:  # e.g. a field longer than the csv module allows
+            raise DomainError("import.unreadable", name=path.name) from exc
     elif suffix in (".xlsx", ".xlsm"):
         table = _xlsx_table(path)
     else:
@@ -61,7 +64,8 @@ def _csv_table(data: bytes) -> list[list[str]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+    # newline="" as the csv module asks: a lone \r (old Mac line ends) is then a line end.
+    return [list(row) for row in csv.reader(io.StringIO(text, newline=""), dialect)]
 
 
 def _xlsx_table(path: Path) -> list[list[str]]:
