@@ -40,10 +40,12 @@ def ledger_frames(ledger: Ledger, locale: str, tz: ZoneInfo) -> dict[str, pd.Dat
     issues["state"] = issues["state"].map(lambda s: _(f"issue.state.{s}"))
     events = frames["events"]
     for column in ("from_state", "to_state"):
-        events[column] = events[column].map(lambda s: _(f"issue.state.{s}") if s else "")
+        events[column] = events[column].map(lambda s: _(f"issue.state.{s}") if pd.notna(s) else "")
     activities = frames["activities"]
     for column in ("activity_type", "meeting_type", "decision"):
-        activities[column] = activities[column].map(lambda v: values.get(v, v) if v else "")
+        activities[column] = activities[column].map(
+            lambda v: values.get(v, v) if pd.notna(v) else ""
+        )
     activities["status"] = activities["status"].map(lambda s: _(f"ledger.status.{s}"))
     for name in ("scores", "indicators"):
         frame = frames[name]

@@ -8,6 +8,7 @@ processed by the real Application over the offline transport, with a clock the d
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import re
 import shutil
@@ -25,10 +26,14 @@ from tqdm import tqdm
 from bot.app import build_application
 from bot.demo.traffic import Tally, Traffic
 from bot.demo.world import Person, World, build_world
+from bot.digest.compute import score_week
+from bot.digest.folder import render_week_folder
+from bot.digest.weeks import digest_week
 from bot.driver import OfflineDriver, texts
 from bot.offline import OfflineBotAPI, SentCall
 from bot.settings import Settings
 from bot.updates import next_message_id
+from bot.weekly import WEEKLY_JOB
 from handlers.checkins import ASK_JOB, SILENT_JOB
 from handlers.issue_jobs import SCAN_JOB_NAME
 from handlers.ledger import ledger_workbook
@@ -36,14 +41,17 @@ from storage.clock import MovableClock
 from storage.db import Database
 from storage.invites import create_invite
 from storage.ledger import read_ledger
-from storage.org import resolve_unit
+from storage.org import resolve_unit, unit_path
 from storage.roster_import import import_roster_file
 from storage.schema import upgrade_database
+from storage.snapshots import read_week
 from storage.tables import Audience, Role
 
 T = TypeVar("T")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+REBUILD_AFTER_WEEKS = 4
+DIGEST_METHODS = {"sendMessage", "sendPhoto"}
 CHECKIN_DAY = 4  # Friday, the default check-in day
 
 # The demo's twelve weeks end on the Sunday before this Monday 09:00 Shanghai time.
@@ -80,6 +88,8 @@ class DemoResult:
     weeks: int
     counts: Counter[str] = field(default_factory=Counter)
     tally: Tally = field(default_factory=Tally)
+    last_week: str = ""
+    rankings: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
     def summary(self) -> str:
         housing = Counter(c.housing.value for c in self.world.compounds)
@@ -99,8 +109,16 @@ class DemoResult:
             f"{self.tally.resolved} resolved, {self.tally.ratings} rated, "
             f"{self.tally.reopened} reopened; {self.tally.activities} activities logged; "
             f"{self.tally.checkins} weekly check-ins",
-            f"  updates processed: {self.counts['updates']}, bot messages: {self.counts['sent']}",
-            f"  files in {self.out_dir}/: roster.csv, ledger.xlsx (台账), govbot.sqlite "
+            f"  updates processed: {self.counts['updates']}, bot messages: {self.counts['sent']}, "
+            f"weekly digests delivered: {self.counts['digests']}",
+            f"  index for {self.last_week} (top and bottom within each housing type):",
+            *(
+                f"    {housing:<12} ▲ {ranked[0][0]} {ranked[0][1]:.1f}"
+                + (f"   ▼ {ranked[-1][0]} {ranked[-1][1]:.1f}" if len(ranked) > 1 else "")
+                for housing, ranked in sorted(self.rankings.items())
+            ),
+            f"  files in {self.out_dir}/: digests/{self.last_week}/ (text and charts), "
+            f"ledger.xlsx (台账), roster.csv, govbot.sqlite "
             f"(try: govbot chat --db {self.out_dir}/govbot.sqlite)",
         ]
         return "\n".join(lines)
@@ -109,8 +127,9 @@ class DemoResult:
 class Demo:
     """One run of the demo; the stages are methods so tests can run a shortened one."""
 
-    def __init__(self, out_dir: Path, *, size: DemoSize, weeks: int, seed: int,
-                 progress: bool) -> None:  # fmt: skip
+    def __init__(
+        self, out_dir: Path, *, size: DemoSize, weeks: int, seed: int, progress: bool
+    ) -> None:
         self.out_dir = out_dir
         self.weeks = weeks
         self.progress = progress
@@ -121,7 +140,10 @@ class Demo:
             seed=seed,
         )
         self.clock = MovableClock(DEMO_END - timedelta(weeks=weeks))
+        self.started = self.clock.now()
         self.seed = seed
+        self.weeks_scored: list[str] = []
+        self.rankings: dict[str, list[tuple[str, float]]] = {}
         self.chats = DemoChats()
         self.counts: Counter[str] = Counter()
         self.database_url = f"sqlite:///{out_dir / 'govbot.sqlite'}"
@@ -145,23 +167,57 @@ class Demo:
             await self._bind_chats()
             await self._simulate_weeks()
         self.counts["sent"] = len(api.calls)
-        self._write_ledger()
+        await asyncio.to_thread(self._write_digests)
+        await asyncio.to_thread(self._write_ledger)
         return DemoResult(
-            self.out_dir, self.world, self.chats, self.weeks, self.counts, self.traffic.tally
+            self.out_dir,
+            self.world,
+            self.chats,
+            self.weeks,
+            self.counts,
+            self.traffic.tally,
+            self.weeks_scored[-1],
+            self.rankings,
         )
 
     async def _simulate_weeks(self) -> None:
         self.traffic = Traffic(
-            world=self.world, driver=self.driver, clock=self.clock,
-            residents_chat=self.chats.residents, committee_chat=self.chats.committee,
+            world=self.world,
+            driver=self.driver,
+            clock=self.clock,
+            residents_chat=self.chats.residents,
+            committee_chat=self.chats.committee,
             seed=self.seed,
-        )  # fmt: skip
-        start = self.clock.now()
+        )
+        start = self.started = self.clock.now()
         for week in self._progress(list(range(self.weeks)), "weeks"):
             monday = start + timedelta(weeks=week)
             self.traffic.plan_week(monday)
             await self.traffic.run_until(monday + timedelta(weeks=1), self._on_the_hour)
+        self.clock.set(self.clock.now() + timedelta(minutes=1))
+        await self._weekly_digest()  # the last week's digest, on the Monday the demo ends
         self.counts["updates"] += self.traffic.updates
+
+    def _write_digests(self) -> None:
+        """The last week's digest of every compound, committee and town, as text and PNG."""
+        week = self.weeks_scored[-1]
+        render_week_folder(
+            self.database,
+            week=week,
+            out=self.out_dir / "digests" / week,
+            now=self.clock.now(),
+            tz=SHANGHAI,
+        )
+        with self.database.read_session() as session:
+            scores = read_week(session, period=week)
+            names = {i: unit_path(session, int(i)).split("/")[-1] for i in scores.index}
+        self.rankings = {
+            housing: [
+                (names[i], float(row["total"]))
+                for i, row in group.sort_values("total", ascending=False).iterrows()
+            ]
+            for housing, group in scores.groupby("housing_type")
+        }
 
     def _write_ledger(self) -> None:
         with self.database.read_session() as session:
@@ -177,6 +233,26 @@ class Demo:
             await self.traffic.answer_checkins([c for c in asked if c.reply_markup])
         if local.hour == 18:
             await self._run_job(SILENT_JOB)
+        if local.weekday() == 0 and local.hour == 9 and self.clock.now() > self.started:
+            await self._weekly_digest()
+
+    async def _weekly_digest(self) -> None:
+        """Monday 09:00: last week's digests go to every bound chat. After the first month the
+        thresholds are rebuilt once from four weeks of records (until then they rest on the
+        first week alone), as an office would do after its first month."""
+        week = digest_week(self.clock.now(), SHANGHAI)
+        self.weeks_scored.append(week)
+        if len(self.weeks_scored) == REBUILD_AFTER_WEEKS:
+            await asyncio.to_thread(
+                score_week,
+                self.database,
+                week=week,
+                now=self.clock.now(),
+                tz=SHANGHAI,
+                rebuild_thresholds=True,
+            )
+        sent = await self._run_job(WEEKLY_JOB)
+        self.counts["digests"] += sum(1 for call in sent if call.method in DIGEST_METHODS)
 
     async def _run_job(self, name: str) -> list[SentCall]:
         before = len(self.driver.api.calls)
@@ -266,8 +342,9 @@ class Demo:
             await self._bind(officer, town, Audience.TOWN, chat_id, f"{town}工作群")
             self.chats.town[town] = chat_id
 
-    async def _bind(self, person: Person, unit: str, audience: Audience, chat_id: int,
-                    title: str) -> None:  # fmt: skip
+    async def _bind(
+        self, person: Person, unit: str, audience: Audience, chat_id: int, title: str
+    ) -> None:
         reply = await self._send(f"/bind {unit} {audience.value}", person)
         match = re.search(r"/bind ([A-Z2-9]{8})", reply)
         if match is None:
@@ -283,7 +360,13 @@ class Demo:
         return tqdm(items, desc=label, unit="", file=sys.stderr, leave=False)
 
 
-async def run_demo(out_dir: Path, *, size: str = "default", weeks: int = 12, seed: int = 2026,
-                   progress: bool = True) -> DemoResult:  # fmt: skip
+async def run_demo(
+    out_dir: Path,
+    *,
+    size: str = "default",
+    weeks: int = 12,
+    seed: int = 2026,
+    progress: bool = True,
+) -> DemoResult:
     demo = Demo(out_dir, size=SIZES[size], weeks=weeks, seed=seed, progress=progress)
     return await demo.run()

@@ -144,10 +144,12 @@ def _compound(rng: random.Random, town: str, committee: str, stem: str, housing:
     households = rng.randrange(low, high, 10)
     buildings = tuple(f"{n}号楼" for n in range(1, rng.randint(4, 8) + 1))
     grid = f"{committee.removesuffix('居委')}{'一二三四五'[index // 2]}网格"
+    # No 潍坊坊: a suffix never repeats the stem's last character.
+    suffix = rng.choice([s for s in SUFFIX[housing] if s[0] != stem[-1]])
     return Compound(
         town=town,
         committee=committee,
-        name=stem + rng.choice(SUFFIX[housing]),
+        name=stem + suffix,
         housing=housing,
         households=households,
         residents=int(households * rng.uniform(2.3, 2.9)),
