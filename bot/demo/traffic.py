@@ -228,12 +228,14 @@ class Traffic:
         reporter: Person,
     ) -> Callable[[], Awaitable[None]]:
         async def resolve() -> None:
-            source = notice or card
-            chat = None if notice else self._committee_group(compound)
-            resolve_data = next((d for _, d in buttons(source) if d.startswith("iss:res:")), None)
-            if resolve_data is None:
-                return
-            sent = await self._press(resolve_data, handler, chat, source.message_id)
+            # The property company answers the private notice it got; the committee presses
+            # 已解决 on the (edited) card in its own group.
+            number = next(d for _, d in buttons(card) if d.startswith("iss:dsp:")).split(":")[2]
+            if notice is not None:
+                chat, message_id = None, notice.message_id
+            else:
+                chat, message_id = self._committee_group(compound), card.message_id
+            sent = await self._press(f"iss:res:{number}", handler, chat, message_id)
             self.tally.resolved += 1
             question = next(
                 (c for c in sent if c.chat_id == reporter.user_id and buttons(c)), None
