@@ -180,12 +180,24 @@ def _database(settings: Settings) -> Database:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:  # noqa: ARG001
+    import asyncio
+    import signal
+
     from bot.app import ALLOWED_UPDATES, build_application
+    from bot.polling import serve
 
     settings.require_token()  # refuse before touching the database or the network
     database = _database(settings)
     app = build_application(settings, database=database)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(app, stop=stop, allowed_updates=ALLOWED_UPDATES)
+
+    asyncio.run(main())
     return 0
 
 

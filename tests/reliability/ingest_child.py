@@ -10,7 +10,7 @@ it remembers the offset the bot confirmed (in ``ACK_LOG.offset``, fsynced) and s
 updates from there on. Whenever the bot's receipt for message N
 reaches the chat, N is appended to ACK_LOG and fsynced *as the server accepts it*: the log is
 what the users saw, and it survives the kill. Prints
-``polling`` (or sets ``polling``) once the updater is running.
+``polling`` (or sets ``polling``) once the bot is running.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping
+from datetime import timedelta
 from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 import bot  # noqa: F401  (PTB_TIMEDELTA)
 from bot.app import build_application
 from bot.offline import OfflineBotAPI, UploadedFile
+from bot.polling import serve
 from bot.settings import Settings
 from storage.db import Database
 
@@ -90,19 +92,20 @@ async def main(
     for update in updates:
         if not remember_offset or update["update_id"] >= api.confirmed():
             api.feed(update)
-    async with app:
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        await app.start()
-        if polling is not None:
-            polling.set()
-        else:
-            sys.stdout.write("polling\n")
-            sys.stdout.flush()
-        while api.pending_updates:  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
-        await app.updater.stop()
-        await app.stop()  # handles whatever is still queued
+    # The same loop as `govbot run`: an update is confirmed only after it was handled.
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(app, stop=stop, poll_timeout=timedelta(seconds=1)))
+    while not app.running:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    if polling is not None:
+        polling.set()
+    else:
+        sys.stdout.write("polling\n")
+        sys.stdout.flush()
+    while api.pending_updates:  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
+    stop.set()
+    await server
     sys.stdout.write("done\n")
 
 

@@ -155,13 +155,6 @@ def test_sigkill_during_ingest_loses_no_acknowledged_message(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="PTB's Updater confirms fetched updates with its next getUpdates, before the "
-    "Application has handled them (up to 100 sit in update_queue); a SIGKILL then loses "
-    "them for good: Telegram never sends them again. Fix: poll with our own loop that "
-    "confirms an update only after process_update returned (govbot run)",
-)
 def test_sigkill_after_telegram_forgot_the_updates_loses_nothing(
     database: Database, district: District, clock: MovableClock, tmp_path: Path
 ) -> None:
