@@ -126,7 +126,8 @@ def _kill_and_restart(
         if child.is_alive():
             os.kill(child.pid or 0, signal.SIGKILL)
             child.join(timeout=10)
-            assert child.exitcode == -signal.SIGKILL
+            # 0: it finished on its own between is_alive() and the kill; both are fine.
+            assert child.exitcode in (0, -signal.SIGKILL)
         acked_after_kill.append(len(_acked(log)))
         stored = _stored(database)
         assert _acked(log) <= set(stored), "a receipt was sent for a message not stored"
