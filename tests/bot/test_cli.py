@@ -27,7 +27,8 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--help"])
     listed = capsys.readouterr().out
-    for command in ("run", "db", "units", "invite", "bind-code", "import"):
+    commands = ("run", "demo", "chat", "parse", "index", "export", "digest", "db", "units")
+    for command in (*commands, "invite", "bind-code", "import"):
         assert re.search(rf"^\s+{command}\s+\S", listed, re.M), command
 
 
