@@ -152,13 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp_commands = imp.add_subparsers(metavar="WHAT", required=True)
     roster = imp_commands.add_parser("roster", help="the org tree: see docs/admin-guide.md")
     roster.add_argument("file", type=Path)
-    roster.set_defaults(func=cmd_import_roster)
+    roster.set_defaults(func=cmd_import, what="roster")
     indicators = imp_commands.add_parser(
         "indicators",
         help="static indicators (物业费收缴率, 文明小区, 12345…): docs/admin-guide.md",
     )
     indicators.add_argument("file", type=Path)
-    indicators.set_defaults(func=cmd_import_indicators)
+    indicators.set_defaults(func=cmd_import, what="indicators")
 
     parse = commands.add_parser("parse", help="show how the bot reads a message")
     parse.add_argument("text", nargs="+", help="the message, e.g. '#志愿 今天10人清理楼道2小时'")
@@ -199,21 +199,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:  # noqa: ARG00
 
     asyncio.run(main())
     return 0
-
-
-def cmd_import_indicators(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.indicator_import import import_indicator_file
-
-    if not args.file.exists():
-        err(f"govbot: no such file: {args.file}")
-        return 2
-    database = _database(settings)
-    with database.session() as session:
-        report = import_indicator_file(
-            session, path=args.file, indicators=indicator_specs(), now=SystemClock().now()
-        )
-    out(format_import_report(report, Messages(settings.locale)))
-    return 0 if report.ok else 1
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:  # noqa: ARG001
@@ -359,13 +344,21 @@ def cmd_bind_code(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import a roster or an indicator sheet, all rows or none, and print the report."""
+    from storage.indicator_import import import_indicator_file
+
     if not args.file.exists():
         err(f"govbot: no such file: {args.file}")
         return 2
-    database = _database(settings)
-    with database.session() as session:
-        report = import_roster_file(session, path=args.file, now=SystemClock().now())
+    now = SystemClock().now()
+    with _database(settings).session() as session:
+        if args.what == "roster":
+            report = import_roster_file(session, path=args.file, now=now)
+        else:
+            report = import_indicator_file(
+                session, path=args.file, indicators=indicator_specs(), now=now
+            )
     out(format_import_report(report, Messages(settings.locale)))
     return 0 if report.ok else 1
 

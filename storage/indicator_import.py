@@ -22,19 +22,28 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from storage.audit import record_audit
 from storage.errors import DomainError
+from storage.importing import ImportReport, apply_rows, open_sheet
 from storage.org import resolve_unit
-from storage.roster_import import ImportReport, RowProblem
-from storage.spreadsheet import SheetRow, read_sheet
+from storage.spreadsheet import Sheet, SheetRow
 from storage.tables import ImportedIndicator, UnitKind
 
 LONG_ALIASES = {
-    "小区": "compound", "compound": "compound", "compound_id": "compound",
-    "指标": "indicator", "indicator": "indicator", "indicator_id": "indicator",
-    "周期": "period", "period": "period", "时间": "period", "日期": "period", "年份": "period",
-    "数值": "value", "value": "value", "值": "value",
-}  # fmt: skip
+    "小区": "compound",
+    "compound": "compound",
+    "compound_id": "compound",
+    "指标": "indicator",
+    "indicator": "indicator",
+    "indicator_id": "indicator",
+    "周期": "period",
+    "period": "period",
+    "时间": "period",
+    "日期": "period",
+    "年份": "period",
+    "数值": "value",
+    "value": "value",
+    "值": "value",
+}
 YES = {"是", "有", "y", "yes", "true", "1", "√", "✓"}
 NO = {"否", "无", "n", "no", "false", "0", "×", "✗"}
 
@@ -61,45 +70,36 @@ def import_indicator_file(
     report = ImportReport(file=path.name)
     by_name = {name.strip().lower(): spec for spec in indicators.values() for name in spec.names}
     aliases = dict(LONG_ALIASES) | {name: f"ind:{spec.id}" for name, spec in by_name.items()}
-    try:
-        sheet = read_sheet(path, aliases)
-    except DomainError as exc:
-        report.problems.append(RowProblem(0, exc.code, {k: str(v) for k, v in exc.params.items()}))
+    sheet = open_sheet(path, aliases, report, _required_columns)
+    if sheet is None:
         return report
     long_form = "indicator" in sheet.columns
     wide_columns = sorted(c for c in sheet.columns if c.startswith("ind:"))
-    needed = ["compound", "period"] + (["value"] if long_form else [])
-    missing = [c for c in needed if c not in sheet.columns]
-    if not long_form and not wide_columns:
-        missing.append("indicator")
-    if missing:
-        report.problems.append(
-            RowProblem(1, "import.missing_columns", {"columns": ", ".join(missing)})
-        )
-        return report
-    report.rows = len(sheet.rows)
-    if not sheet.rows:
-        report.problems.append(RowProblem(0, "import.empty"))
-        return report
     specs = {spec.id: spec for spec in indicators.values()}
-    for row in sheet.rows:
-        try:
-            cells = _cells(row, long_form, wide_columns, by_name)
-            _import_row(session, row, cells, specs, now, within, report)
-        except DomainError as exc:
-            params = {k: str(v) for k, v in exc.params.items()}
-            report.problems.append(RowProblem(row.line, exc.code, params))
-    if report.problems:
-        session.rollback()
-        report.created = {}
-        return report
-    record_audit(
-        session, at=now, actor_member_id=actor_member_id, action="import.indicators",
-        entity="imported_indicator", entity_id=None,
-        detail={"file": path.name, "values": report.created.get("value", 0)},
-    )  # fmt: skip
-    session.commit()
-    return report
+
+    def import_row(row: SheetRow) -> None:
+        cells = _cells(row, long_form, wide_columns, by_name)
+        _import_row(session, row, cells, specs, now, within, report)
+
+    return apply_rows(
+        session,
+        sheet,
+        report,
+        import_row,
+        now=now,
+        actor_member_id=actor_member_id,
+        action="import.indicators",
+        entity="imported_indicator",
+        detail={"file": path.name},
+    )
+
+
+def _required_columns(sheet: Sheet) -> list[str]:
+    """Compound and period always; a long sheet needs a value column, a wide one indicators."""
+    if "indicator" in sheet.columns:
+        return ["compound", "period", "value"]
+    has_indicators = any(c.startswith("ind:") for c in sheet.columns)
+    return ["compound", "period"] + ([] if has_indicators else ["indicator"])
 
 
 def _cells(
@@ -150,9 +150,12 @@ def _import_row(
         ).first()
         if existing is None:
             existing = ImportedIndicator(
-                compound_id=compound.id, indicator_id=indicator_id, period=period, value=value,
+                compound_id=compound.id,
+                indicator_id=indicator_id,
+                period=period,
+                value=value,
                 imported_at=now,
-            )  # fmt: skip
+            )
         existing.value = value
         existing.imported_at = now
         session.add(existing)

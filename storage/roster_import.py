@@ -22,58 +22,58 @@ Units that already exist are reused, so importing the same file twice changes no
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from sqlmodel import Session, select
 
-from storage.audit import record_audit
 from storage.errors import DomainError
+from storage.importing import ImportReport, apply_rows, open_sheet
 from storage.org import assign_grid, create_unit, find_units
-from storage.spreadsheet import SheetRow, read_sheet
+from storage.spreadsheet import SheetRow
 from storage.tables import HousingType, Unit, UnitKind
 
 COLUMN_ALIASES = {
-    "town": "town", "街镇": "town", "街道": "town", "镇": "town",
-    "committee": "committee", "居委": "committee", "居委会": "committee", "居民区": "committee",
-    "compound": "compound", "小区": "compound",
-    "housing_type": "housing", "housing": "housing", "房屋类型": "housing", "类型": "housing",
-    "households": "households", "户数": "households",
-    "residents": "residents", "人口": "residents", "常住人口": "residents",
-    "tags": "tags", "标签": "tags",
-    "building": "building", "楼组": "building", "楼栋": "building",
-    "grid": "grid", "网格": "grid",
-}  # fmt: skip
+    "town": "town",
+    "街镇": "town",
+    "街道": "town",
+    "镇": "town",
+    "committee": "committee",
+    "居委": "committee",
+    "居委会": "committee",
+    "居民区": "committee",
+    "compound": "compound",
+    "小区": "compound",
+    "housing_type": "housing",
+    "housing": "housing",
+    "房屋类型": "housing",
+    "类型": "housing",
+    "households": "households",
+    "户数": "households",
+    "residents": "residents",
+    "人口": "residents",
+    "常住人口": "residents",
+    "tags": "tags",
+    "标签": "tags",
+    "building": "building",
+    "楼组": "building",
+    "楼栋": "building",
+    "grid": "grid",
+    "网格": "grid",
+}
 REQUIRED = ("town", "committee", "compound", "housing")
 
 HOUSING_NAMES = {
-    "老旧公房": HousingType.OLD_PUBLIC, "老公房": HousingType.OLD_PUBLIC,
-    "售后公房": HousingType.OLD_PUBLIC, "商品房": HousingType.COMMERCIAL,
-    "动迁房": HousingType.RESETTLEMENT, "动迁安置房": HousingType.RESETTLEMENT,
-    "保障性住房": HousingType.AFFORDABLE, "保障房": HousingType.AFFORDABLE,
+    "老旧公房": HousingType.OLD_PUBLIC,
+    "老公房": HousingType.OLD_PUBLIC,
+    "售后公房": HousingType.OLD_PUBLIC,
+    "商品房": HousingType.COMMERCIAL,
+    "动迁房": HousingType.RESETTLEMENT,
+    "动迁安置房": HousingType.RESETTLEMENT,
+    "保障性住房": HousingType.AFFORDABLE,
+    "保障房": HousingType.AFFORDABLE,
     **{h.value: h for h in HousingType},
-}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    line: int
-    code: str  # a DomainError code, translated by whoever shows the report
-    params: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ImportReport:
-    file: str
-    rows: int = 0
-    created: dict[str, int] = field(default_factory=dict)
-    problems: list[RowProblem] = field(default_factory=list)
-    seen: dict[tuple[object, ...], int] = field(default_factory=dict, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+}
 
 
 def import_roster_file(
@@ -90,42 +90,20 @@ def import_roster_file(
     exist and be one of those units: they may add compounds and buildings, not towns.
     """
     report = ImportReport(file=path.name)
-    try:
-        sheet = read_sheet(path, COLUMN_ALIASES)
-    except DomainError as exc:
-        report.problems.append(RowProblem(0, exc.code, {k: str(v) for k, v in exc.params.items()}))
+    sheet = open_sheet(path, COLUMN_ALIASES, report, lambda _: REQUIRED)
+    if sheet is None:
         return report
-    missing = [c for c in REQUIRED if c not in sheet.columns]
-    if missing:
-        report.problems.append(
-            RowProblem(1, "import.missing_columns", {"columns": ", ".join(missing)})
-        )
-        return report
-    report.rows = len(sheet.rows)
-    if not sheet.rows:
-        report.problems.append(RowProblem(0, "import.empty"))
-        return report
-    for row in sheet.rows:
-        try:
-            _import_row(session, row, now, report, within)
-        except DomainError as exc:
-            params = {k: str(v) for k, v in exc.params.items()}
-            report.problems.append(RowProblem(row.line, exc.code, params))
-    if report.problems:
-        session.rollback()
-        report.created = {}
-        return report
-    record_audit(
+    return apply_rows(
         session,
-        at=now,
+        sheet,
+        report,
+        lambda row: _import_row(session, row, now, report, within),
+        now=now,
         actor_member_id=actor_member_id,
         action="import.roster",
         entity="unit",
-        entity_id=None,
-        detail={"file": path.name, "created": report.created},
+        detail={"file": path.name},
     )
-    session.commit()
-    return report
 
 
 def _import_row(
