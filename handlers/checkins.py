@@ -48,9 +48,12 @@ from storage.checkins import (
     iso_week,
     led_buildings,
     record_checkin,
+    record_checkin_message,
     scan_silent_buildings,
 )
 from storage.org import get_unit
+from storage.processed import CHECKIN as CHECKIN_MESSAGE
+from storage.processed import mark_answered
 from storage.tables import Audience
 
 logger = logging.getLogger(__name__)
@@ -143,15 +146,20 @@ async def checkin_text(update: Update, context: GovContext) -> None:
             )
         return
     status = OK if result.checkin_clear else ISSUE
-    await context.db(
-        record_checkin,
+    source = {"chat_id": message.chat.id, "message_id": message.message_id}
+    owed = await context.db(
+        record_checkin_message,
+        **source,
         user_id=user.id,
         building_id=buildings[0].building_id,
         status=status,
         now=context.now(),
         today=today,
     )
+    if not owed:
+        return  # the same update again: recorded and answered the first time
     await reply(update, _answer_text(_, status, _place(buildings[0]), result.topic))
+    await context.db(mark_answered, **source, kind=CHECKIN_MESSAGE, now=context.now())
 
 
 def _answer_text(_: Messages, status: str, place: str, topic: str | None) -> str:

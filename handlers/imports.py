@@ -18,6 +18,7 @@ from scoring.catalog import load_catalog as load_indicator_catalog
 from storage.errors import DomainError
 from storage.indicator_import import IndicatorSpec, import_indicator_file
 from storage.permissions import Action, managed_units
+from storage.processed import IMPORT, mark_answered, was_answered
 from storage.roster_import import COLUMN_ALIASES, ImportReport, import_roster_file
 from storage.spreadsheet import read_sheet
 
@@ -95,6 +96,9 @@ async def import_document(update: Update, context: GovContext) -> None:
     if (document.file_size or 0) > MAX_FILE_BYTES:
         await reply(update, _("import.too_big"))
         return
+    source = {"chat_id": message.chat.id, "message_id": message.message_id, "kind": IMPORT}
+    if await context.db(was_answered, **source):
+        return  # the same update again: imported and answered the first time
     member = await context.member(update)
     telegram_file = await document.get_file()
     data = await telegram_file.download_as_bytearray()
@@ -105,6 +109,9 @@ async def import_document(update: Update, context: GovContext) -> None:
             import_file, path=path, member_id=member.id if member else None, now=context.now()
         )
     await reply(update, _("import.report", report=format_import_report(report, _)))
+    # Noted only once answered: an import is idempotent (it reuses what exists), so a replay
+    # after a crash before this point imports nothing new and answers as it should.
+    await context.db(mark_answered, **source, now=context.now())
 
 
 def build_handlers() -> list[BaseHandler[Update, GovContext, object]]:

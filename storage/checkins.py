@@ -20,6 +20,7 @@ from storage.audit import record_audit
 from storage.errors import DomainError
 from storage.org import get_unit
 from storage.permissions import Action, is_allowed
+from storage.processed import CHECKIN, note_message, processed_message
 from storage.roster import member_by_user
 from storage.tables import (
     Activity,
@@ -114,6 +115,40 @@ def record_checkin(
     today: date,
 ) -> Checkin:
     """Record this week's answer for a building (the latest answer wins); commit."""
+    checkin = _record(session, user_id, building_id, status, now, today)
+    session.commit()
+    return checkin
+
+
+def record_checkin_message(
+    session: Session,
+    *,
+    chat_id: int,
+    message_id: int,
+    user_id: int,
+    building_id: int,
+    status: str,
+    now: datetime,
+    today: date,
+) -> bool:
+    """Record a check-in written as a message, once per message; commit.
+
+    Returns whether the message is still owed an answer: True when it is new, or a replay of
+    one whose reply never went out; False for a replay that was answered. A replay changes
+    nothing, so an old 无异常 replayed after a newer 有情况 does not win.
+    """
+    note = processed_message(session, chat_id=chat_id, message_id=message_id, kind=CHECKIN)
+    if note is not None:
+        return note.answered_at is None
+    _record(session, user_id, building_id, status, now, today)
+    note_message(session, chat_id=chat_id, message_id=message_id, kind=CHECKIN, now=now)
+    session.commit()
+    return True
+
+
+def _record(
+    session: Session, user_id: int, building_id: int, status: str, now: datetime, today: date
+) -> Checkin:
     if status not in (OK, ISSUE):
         raise DomainError("checkin.bad_status")
     member = member_by_user(session, user_id)
@@ -143,7 +178,6 @@ def record_checkin(
         entity_id=checkin.id,
         detail={"building": building_id, "week": week, "status": status},
     )
-    session.commit()
     return checkin
 
 

@@ -11,6 +11,7 @@ from storage.tables.delivery import (
 )
 from storage.tables.issues import Issue, IssueAttachment, IssueEvent, IssueReporter
 from storage.tables.org import GridCompound, Unit
+from storage.tables.processed import ProcessedMessage
 from storage.tables.roster import (
     AuditEvent,
     BindCode,
@@ -43,6 +44,7 @@ __all__ = [
     "JobRun",
     "Member",
     "OutboxMessage",
+    "ProcessedMessage",
     "Role",
     "RoleGrant",
     "ScoreSnapshot",

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
 from bot import updates as u
@@ -86,11 +85,6 @@ async def test_a_button_press_delivered_twice_acts_once(harness: Harness) -> Non
     assert len(_messages(first)) >= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the row stays one (unique building+week), but a replayed 无异常 is answered twice: "
-    "checkin keeps no source (chat_id, message_id) to recognise a replay by; needs a migration",
-)
 async def test_a_check_in_delivered_twice_is_one_row_and_one_reply(harness: Harness) -> None:
     update = u.make_message_update(
         "无异常", user=harness.user(LEADER_A3), chat=harness.private(LEADER_A3)
@@ -114,38 +108,73 @@ async def test_a_check_in_button_delivered_twice_is_one_row(harness: Harness) ->
     assert [c for c in _messages(again) if c.method != "editMessageText"] == []
 
 
-async def test_a_file_upload_delivered_twice_imports_once(harness: Harness) -> None:
+def _upload(harness: Harness, file_id: str) -> dict[str, Any]:
     roster = "街镇,居委,小区,房屋类型,楼组\n花木街道,东城居委,新建小区,商品房,1号楼\n"
-    harness.api.add_file("roster-1", roster.encode())
-    update = u.make_message_update(
+    harness.api.add_file(file_id, roster.encode())
+    return u.make_message_update(
         None,
         user=harness.user(COMMITTEE_A),
         chat=harness.private(COMMITTEE_A),
-        document=u.make_document(file_id="roster-1", file_name="roster.csv", file_size=99),
+        document=u.make_document(file_id=file_id, file_name="roster.csv", file_size=99),
     )
-    added, _, again = await _twice(
+
+
+async def test_a_file_upload_delivered_twice_imports_once_and_answers_once(
+    harness: Harness,
+) -> None:
+    update = _upload(harness, "roster-1")
+    added, first, again = await _twice(
         harness, update, lambda: _count(harness, "SELECT count(*) FROM unit")
     )
     assert added == 2  # the compound and its building, once
-    assert "新建：0" in (_messages(again)[0].text or "")  # the replay changed nothing
+    assert "新建" in (_messages(first)[0].text or "")
+    assert again == []  # not even the file is fetched again
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an import is idempotent, but a replayed upload gets a second report (新建：0): "
-    "nothing records which (chat_id, message_id) was imported; needs a table or column",
-)
-async def test_a_file_upload_delivered_twice_is_answered_once(harness: Harness) -> None:
-    roster = "街镇,居委,小区,房屋类型,楼组\n花木街道,东城居委,新建小区,商品房,1号楼\n"
-    harness.api.add_file("roster-2", roster.encode())
+async def test_an_upload_replayed_after_a_crash_before_its_report_is_answered(
+    harness: Harness,
+) -> None:
+    """The process died after the import committed and before the report went out: the
+    replay imports nothing new (an import reuses what exists) and the user gets a report."""
+    update = _upload(harness, "roster-2")
+    await harness.process(update)
+    units = _count(harness, "SELECT count(*) FROM unit")
+    with harness.database.session() as session:
+        session.execute(text("DELETE FROM processed_message"))  # the report was never marked
+        session.commit()
+    again = _messages(await harness.process(update))
+    assert len(again) == 1
+    assert "新建：0" in (again[0].text or "")
+    assert _count(harness, "SELECT count(*) FROM unit") == units
+    assert _messages(await harness.process(update)) == []
+
+
+async def test_a_check_in_replayed_after_a_crash_before_its_answer_is_answered_once(
+    harness: Harness,
+) -> None:
     update = u.make_message_update(
-        None,
-        user=harness.user(COMMITTEE_A),
-        chat=harness.private(COMMITTEE_A),
-        document=u.make_document(file_id="roster-2", file_name="roster.csv", file_size=99),
+        "无异常", user=harness.user(LEADER_A3), chat=harness.private(LEADER_A3)
     )
     await harness.process(update)
+    with harness.database.session() as session:
+        session.execute(text("UPDATE processed_message SET answered_at = NULL"))
+        session.commit()
+    assert len(_messages(await harness.process(update))) == 1
     assert _messages(await harness.process(update)) == []
+    assert _count(harness, "SELECT count(*) FROM checkin") == 1
+
+
+async def test_an_old_check_in_replayed_after_a_newer_one_does_not_win(
+    harness: Harness,
+) -> None:
+    leader, chat = harness.user(LEADER_A3), harness.private(LEADER_A3)
+    fine = u.make_message_update("无异常", user=leader, chat=chat)
+    trouble = u.make_message_update("有情况 楼道灯坏了", user=leader, chat=chat)
+    for update in (fine, trouble, fine):  # a replay of the first after the second
+        await harness.process(update)
+    with harness.database.read_session() as session:
+        statuses = session.execute(text("SELECT status FROM checkin")).scalars().all()
+    assert statuses == ["issue"]
 
 
 async def test_a_photo_delivered_twice_is_one_attachment(harness: Harness) -> None:
