@@ -158,7 +158,11 @@ async def checkin_text(update: Update, context: GovContext) -> None:
     )
     if not owed:
         return  # the same update again: recorded and answered the first time
-    await reply(update, _answer_text(_, status, _place(buildings[0]), result.topic))
+    # The topic echoes the leader's own words, which may name a neighbour, a phone or a room:
+    # fine in private, never in a group (residents chats see no personal data).
+    private = message.chat.type == message.chat.PRIVATE
+    topic = result.topic if private else None
+    await reply(update, _answer_text(_, status, _place(buildings[0]), topic))
     await context.db(mark_answered, **source, kind=CHECKIN_MESSAGE, now=context.now())
 
 
