@@ -165,7 +165,7 @@ class Week:
 
     @property
     def calls(self) -> list[SentCall]:
-        return self.harness.api.calls
+        return list(self.harness.api.calls)
 
 
 def add_people(harness: Harness) -> None:
