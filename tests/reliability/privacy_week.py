@@ -9,6 +9,7 @@ Everything the bot sent is in ``harness.api.calls``; the charts' labels are capt
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -103,6 +104,7 @@ class ChartSpy:
             monkeypatch.setattr(charts, name, self._wrap(getattr(charts, name)))
 
     def _wrap(self, draw: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+        @functools.wraps(draw)
         def spy(chart: Any) -> bytes:
             png = draw(chart)
             self.drawn.append((chart, png))
@@ -324,6 +326,32 @@ async def close_the_loop(week: Week, number: int, reporter: int, *, fixed: bool)
     await press_private(week, data, reporter, asks[-1].message_id)
 
 
+async def log_activities(week: Week) -> None:
+    """Activities in residents chats naming people (one by their account), one confirmed."""
+    sent = await say(
+        week,
+        "#志愿 王秀英带领10名志愿者清理3号楼502室门口楼道，共2小时，联系13812345678",
+        LEADER_A3,
+        BUILDING_CHAT,
+        mention=WANG,
+    )
+    week.activity_replies += sent
+    confirm = next(d for c in sent for _, d in buttons(c) if d.startswith("act:ok:"))
+    week.activity_replies += await say(
+        week, "#走访 走访独居老人欧阳娜娜(3-502) 6户，电话021-58881234", LEADER_A3, BUILDING_CHAT
+    )
+    week.activity_replies += await say(
+        week,
+        "#会议 楼组会 陈建国主持 到会12人 讨论602室群租 通过",
+        LEADER_A3,
+        RESIDENTS_CHAT,
+        mention=CHEN,
+    )
+    week.activity_replies += await press(
+        week, confirm, LEADER_A3, BUILDING_CHAT, sent[0].message_id
+    )
+
+
 async def drive_week(week: Week) -> None:
     """Tuesday to Sunday of 2026-W46 through the real Application, then Monday's jobs."""
     harness = week.harness
@@ -369,28 +397,7 @@ async def drive_week(week: Week) -> None:
 
     # Activities naming people (one by their account), confirmed in the chat.
     clock.advance(timedelta(hours=3))
-    sent = await say(
-        week,
-        "#志愿 王秀英带领10名志愿者清理3号楼502室门口楼道，共2小时，联系13812345678",
-        LEADER_A3,
-        BUILDING_CHAT,
-        mention=WANG,
-    )
-    week.activity_replies += sent
-    confirm = next(d for c in sent for _, d in buttons(c) if d.startswith("act:ok:"))
-    week.activity_replies += await say(
-        week, "#走访 走访独居老人欧阳娜娜(3-502) 6户，电话021-58881234", LEADER_A3, BUILDING_CHAT
-    )
-    week.activity_replies += await say(
-        week,
-        "#会议 楼组会 陈建国主持 到会12人 讨论602室群租 通过",
-        LEADER_A3,
-        RESIDENTS_CHAT,
-        mention=CHEN,
-    )
-    week.activity_replies += await press(
-        week, confirm, LEADER_A3, BUILDING_CHAT, sent[0].message_id
-    )
+    await log_activities(week)
 
     # A check-in written in the residents chat, and one in private.
     clock.advance(timedelta(days=1))
@@ -419,10 +426,11 @@ async def drive_week(week: Week) -> None:
     await say(week, "/index", RESIDENT_A, BUILDING_CHAT)  # now with a score and its chart
 
 
-def prepare(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Week:
+def prepare(harness: Harness, monkeypatch: pytest.MonkeyPatch, *, history: bool = True) -> Week:
     spy = ChartSpy()
     spy.install(monkeypatch)
     add_people(harness)
     bind_chats(harness)
-    seed_history(harness)
+    if history:
+        seed_history(harness)
     return Week(harness=harness, spy=spy)
