@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
 
 from storage.audit import record_audit
 from storage.errors import DomainError
-from storage.tables import ActivityPerson, Issue, IssueReporter, Member, Role, RoleGrant
+from storage.tables import (
+    Activity,
+    ActivityPerson,
+    Issue,
+    IssueAttachment,
+    IssueReporter,
+    Member,
+    ProcessedMessage,
+    Role,
+    RoleGrant,
+)
 
 LANGUAGES = ("zh", "en")
 
@@ -128,6 +138,16 @@ def delete_personal_data(session: Session, *, user_id: int, now: datetime) -> bo
         .where(IssueReporter.user_id == user_id)  # type: ignore[arg-type]
         .values(user_id=None)
     )
+    # A private chat's id is the person's Telegram id: records that came from it keep their
+    # uniqueness under an id that no Telegram chat has (negative, beyond every supergroup id).
+    anonymous_chat = -(10**15 + (member_id or 0))
+    for table in (Issue, IssueAttachment, Activity):
+        session.execute(
+            update(table)
+            .where(col(table.source_chat_id) == user_id)
+            .values(source_chat_id=anonymous_chat)
+        )
+    session.execute(delete(ProcessedMessage).where(col(ProcessedMessage.chat_id) == user_id))
     # Named participation is personal; the activity's counts stay as they are.
     for person in session.exec(
         select(ActivityPerson).where(ActivityPerson.member_id == member_id)

@@ -80,6 +80,30 @@ async def test_deleteme_wipes_the_person_and_keeps_the_counts(harness: Harness) 
         assert live_roles == 0
 
 
+async def test_deleteme_leaves_no_trace_of_the_private_chat(harness: Harness) -> None:
+    """A private chat's id is the person's Telegram id: no record may keep it."""
+    await harness.send("#报事 3号楼楼道堆物", user_id=LEADER_A3)
+    await harness.send("#志愿 今天清理楼道 5人2小时", user_id=LEADER_A3)
+    await harness.send("/checkin", user_id=LEADER_A3)
+    await harness.send("/deleteme", user_id=LEADER_A3)
+    await harness.press("del:yes", user_id=LEADER_A3)
+    with harness.database.read_session() as session:
+        for table, column in (
+            ("issue", "source_chat_id"),
+            ("issue_attachment", "source_chat_id"),
+            ("activity", "source_chat_id"),
+            ("processed_message", "chat_id"),
+            ("issue", "reporter_user_id"),
+            ("issue_reporter", "user_id"),
+        ):
+            left = session.execute(
+                text(f"SELECT count(*) FROM {table} WHERE {column} = :u"), {"u": LEADER_A3}
+            ).scalar()
+            assert left == 0, f"{table}.{column} still holds the person's Telegram id"
+        counts = session.execute(text("SELECT count(*) FROM issue")).scalar()
+    assert counts == 1
+
+
 @pytest.fixture
 def clock() -> MovableClock:
     """The district is created on the Monday the digest's week begins."""
