@@ -10,7 +10,14 @@ how long to wait before the next send to a chat. It is deliberately pessimistic 
   Telegram counted it.
 
 So the windows never think a send left earlier than it did on Telegram's side, and pacing that
-passes here passes there. ``scale`` compresses every window (and every retry wait) for
+passes here passes there.
+
+Because a slot is held from its start until a window's span after its answer, every send's
+own latency is lost from the allowed rate. Sends are therefore spread evenly over the overall
+window (one every ``span / limit`` seconds) rather than started in bursts: a burst of sends
+answered one after another holds every slot of the burst for the whole burst's latency.
+
+``scale`` compresses every window (and every retry wait) for
 benchmarks: ``scale=60`` allows 20 messages a *second* to a group.
 """
 
@@ -21,6 +28,8 @@ from dataclasses import dataclass
 
 # Sleeping exactly until a window frees can land a rounding error short of it.
 _EPSILON = 1e-6
+# How many spread-out sends may start back to back to catch up with their schedule.
+_CATCH_UP = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +98,8 @@ class Pacer:
         self._chats: dict[int, _Window] = {}
         self._chat_paused: dict[int, float] = {}
         self._all_paused = 0.0
+        self._gap = self._overall.span / max(self._overall.limit, 1)
+        self._next_start = 0.0  # spreading sends: no start before this
 
     def chat_wait(self, chat_id: int, now: float) -> float | None:
         """Seconds until ``chat_id`` may get its next message (ignoring the overall limit)."""
@@ -108,11 +119,14 @@ class Pacer:
         window_wait = self._overall.wait(now)
         if window_wait is None:
             return None
-        return max(window_wait, self._all_paused - now)
+        return max(window_wait, self._all_paused - now, self._next_start - now)
 
     def reserve(self, chat_id: int) -> Slot:
         """Count a send to ``chat_id`` that starts now."""
         slot = Slot()
+        # Behind schedule (a sleep overslept), up to a few sends may catch up at once.
+        now = self.monotonic()
+        self._next_start = max(self._next_start, now - _CATCH_UP * self._gap) + self._gap
         self._overall.slots.append(slot)
         self._chat_window(chat_id).slots.append(slot)
         return slot

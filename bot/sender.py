@@ -93,19 +93,28 @@ class _Job:
 
     message_id: int
     chat_id: int
-    parts: list[OutboxPart]
+    payload: str
     parts_sent: int
     failures: int  # unsuccessful attempts so far, for the backoff
+    _parts: list[OutboxPart] | None = None
 
     @classmethod
-    def from_row(cls, row: OutboxMessage) -> _Job:
+    def from_row(cls, row: OutboxMessage | outbox.ClaimedRow) -> _Job:
         return cls(
             message_id=row.id or 0,
             chat_id=row.chat_id,
-            parts=outbox.decode_parts(row.payload),
+            payload=row.payload,
             parts_sent=row.parts_sent,
             failures=max(0, row.attempts - row.parts_sent),
         )
+
+    @property
+    def parts(self) -> list[OutboxPart]:
+        """Decoded once, when the row's first part goes out: a claim of hundreds of rows
+        must not hold the event loop while it decodes them all."""
+        if self._parts is None:
+            self._parts = outbox.decode_parts(self.payload)
+        return self._parts
 
 
 @dataclass(slots=True)
@@ -172,6 +181,7 @@ class OutboxSender:
         self._sleep = sleep
         self.max_in_flight = max_in_flight
         self.claim_batch = claim_batch
+        self._low_water = claim_batch // 4  # chats left in line when the next claim starts
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -184,14 +194,51 @@ class OutboxSender:
 
     async def drain_once(self, now: datetime | None = None) -> DrainStats:
         """Send every row due by ``now`` (default: the clock's now), paced; return when none is
-        left due. Rows deferred during the drain (429, 5xx) stay for a later drain."""
+        left due. Rows deferred during the drain (429, 5xx) stay for a later drain.
+
+        Rows are claimed ``claim_batch`` at a time, and the next claim is made while the
+        current rows are still going out, so a long fan-out never stops between batches.
+        """
         stats = DrainStats()
-        while True:
-            cutoff = now or self.clock.now()
-            rows = await self._db(outbox.claim_due, now=cutoff, limit=self.claim_batch)
-            if not rows:
-                return stats
-            await self._send_batch([_Job.from_row(row) for row in rows], stats)
+        batch = _Batch()
+        refill: asyncio.Task[list[outbox.ClaimedRow]] | None = None
+        claimed_empty = False  # the last claim found nothing: claim again only once idle
+        try:
+            while True:
+                idle = not batch.ready and not batch.in_flight
+                if refill is None and (
+                    idle or (not claimed_empty and len(batch.ready) <= self._low_water)
+                ):
+                    cutoff = now or self.clock.now()
+                    refill = asyncio.create_task(
+                        self._db(outbox.claim_due_rows, now=cutoff, limit=self.claim_batch)
+                    )
+                if refill is not None and (refill.done() or idle):
+                    rows = await refill
+                    refill = None
+                    claimed_empty = not rows
+                    if not rows and idle:
+                        return stats
+                    for row in rows:
+                        batch.add(_Job.from_row(row))
+                    for chat_id in {row.chat_id for row in rows}:
+                        batch.schedule(chat_id, 0.0)
+                    continue
+                wait = self._launch_ready(batch, stats)
+                if wait is not None and wait <= 0:
+                    continue
+                if batch.in_flight:
+                    await self._await_in_flight(batch, wait, refill)
+                else:  # None here would mean a window waits on nothing: never spin on it
+                    await self._sleep(wait if wait is not None else self.pacing.seconds(0.01))
+        finally:
+            # Cancelled or crashed: let the sends already started finish and be recorded, so
+            # a graceful stop leaves no part delivered but unconfirmed. Nothing new starts.
+            pending: list[asyncio.Future[Any]] = [*batch.in_flight]
+            if refill is not None:
+                pending.append(refill)
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
 
     async def drain_until_idle(self, *, max_wait: timedelta = timedelta(hours=1)) -> DrainStats:
         """Drain, then wait for deferred rows and drain again, until nothing is pending (or the
@@ -242,27 +289,6 @@ class OutboxSender:
 
     # -- One batch -------------------------------------------------------------------------
 
-    async def _send_batch(self, jobs: list[_Job], stats: DrainStats) -> None:
-        batch = _Batch()
-        for job in jobs:
-            batch.add(job)
-        for chat_id in batch.queues:
-            batch.schedule(chat_id, 0.0)
-        try:
-            while batch.ready or batch.in_flight:
-                wait = self._launch_ready(batch, stats)
-                if wait is not None and wait <= 0:
-                    continue
-                if batch.in_flight:
-                    await self._await_in_flight(batch, wait)
-                else:  # None here would mean a window waits on nothing: never spin on it
-                    await self._sleep(wait if wait is not None else self.pacing.seconds(0.01))
-        finally:
-            # Cancelled or crashed: let the sends already started finish and be recorded, so
-            # a graceful stop leaves no part delivered but unconfirmed. Nothing new starts.
-            if batch.in_flight:
-                await asyncio.gather(*batch.in_flight, return_exceptions=True)
-
     def _launch_ready(self, batch: _Batch, stats: DrainStats) -> float | None:
         """Start the next send if its chat and the overall limit allow it now.
 
@@ -290,16 +316,20 @@ class OutboxSender:
         batch.in_flight.add(task)
         return 0.0
 
-    async def _await_in_flight(self, batch: _Batch, wait: float | None) -> None:
+    async def _await_in_flight(
+        self, batch: _Batch, wait: float | None, refill: asyncio.Future[Any] | None
+    ) -> None:
         # A real-time timeout: in production the monotonic clock is real time; under a test's
         # virtual clock the in-flight sends finish long before it.
         timeout = None if wait is None else max(wait, 0.001)
-        done, _ = await asyncio.wait(
-            batch.in_flight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-        )
+        waiting: set[asyncio.Future[Any]] = set(batch.in_flight)
+        if refill is not None:
+            waiting.add(refill)  # new rows to schedule wake the loop too
+        done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
-            batch.in_flight.discard(task)
-            task.result()  # a crash (or a simulated kill) ends the drain here
+            if task is not refill:
+                batch.in_flight.discard(task)
+                task.result()  # a crash (or a simulated kill) ends the drain here
 
     async def _deliver_part(self, batch: _Batch, job: _Job, slot: Slot, stats: DrainStats) -> None:
         chat_id = job.chat_id

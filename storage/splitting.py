@@ -29,7 +29,10 @@ _ANY_TAG = re.compile(r"<[^<>]*>")
 
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it: astral characters (most emoji) count twice."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    # UTF-16 takes two bytes per unit; "surrogatepass" counts a lone surrogate as one unit.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def visible_text(markup: str) -> str:
