@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from typing import TypeVar
 
 import matplotlib
 
@@ -53,10 +54,12 @@ def cjk_font_path() -> str | None:
     return None
 
 
+@cache
 def _font_family() -> list[str]:
     path = cjk_font_path()
     if path is None:
         return ["DejaVu Sans"]
+    # Reading the font file for its name costs milliseconds: once per process is enough.
     return [font_manager.FontProperties(fname=path).get_name(), "DejaVu Sans"]
 
 
@@ -93,6 +96,31 @@ class RankingChart:
     title: str
     groups: Sequence[RankingGroup]
     x_label: str
+
+
+Chart = TypeVar("Chart", "DimensionChart", "TrendChart", "RankingChart")
+
+
+class ChartCache:
+    """Each distinct chart drawn once per run, however many chats show it.
+
+    A weekly run sends a compound's dimensions chart to the compound's chat and to every
+    building chat under it (at Pudong scale about 62,000 chats for 3,179 compounds); the chart
+    is the same picture each time. Keyed by the chart's full description, so two charts share
+    bytes only when they would be drawn identically.
+    """
+
+    def __init__(self) -> None:
+        self._pngs: dict[tuple[str, str], bytes] = {}
+        self.drawn = 0
+
+    def png(self, draw: Callable[[Chart], bytes], chart: Chart) -> bytes:
+        key = (draw.__name__, repr(chart))
+        png = self._pngs.get(key)
+        if png is None:
+            png = self._pngs[key] = draw(chart)
+            self.drawn += 1
+        return png
 
 
 def dimensions_png(chart: DimensionChart) -> bytes:

@@ -1,8 +1,10 @@
 """Turn the week's digests and alerts into outbox messages, one per bound chat.
 
 Charts are written under ``<media>/<week>/`` and queued by path (the outbox keeps files out of
-the database). A chat's digest is rendered once per (audience, unit): fifty building groups of
-one compound share one chart. Blocking: call from a worker thread.
+the database). A chat's digest is rendered once per (audience, what it shows): a building's
+residents chat shows its compound's digest, so fifty building groups of one compound share one
+rendering and one PNG file. Every chart is drawn once per week (``DigestWeek.charts``).
+Blocking: call from a worker thread.
 """
 
 from __future__ import annotations
@@ -62,14 +64,23 @@ def digest_messages(
     rendered: dict[tuple[str, int], list[OutboxPart]] = {}
     messages = []
     for target in targets:
-        key = (target.audience, target.unit_id)
+        key = (target.audience, _shown_unit(week, target))
         if key not in rendered:
-            digest = render_digest(
-                week, audience=target.audience, unit_id=target.unit_id, locale=locale
-            )
+            digest = render_digest(week, audience=target.audience, unit_id=key[1], locale=locale)
             rendered[key] = digest_parts(digest, folder)
         messages.append(QueuedMessage(target.chat_id, DIGEST_KIND, week.week, rendered[key]))
     return messages
+
+
+def _shown_unit(week: DigestWeek, target: ChatTarget) -> int:
+    """The unit whose digest the chat gets: a building's residents get their compound's."""
+    node = week.units.get(target.unit_id)
+    if target.audience != Audience.RESIDENTS or node is None or node.kind != UnitKind.BUILDING:
+        return target.unit_id
+    parent = week.units.get(node.parent_id) if node.parent_id is not None else None
+    if parent is not None and parent.kind == UnitKind.COMPOUND:
+        return parent.id
+    return target.unit_id
 
 
 def digest_parts(digest: Digest, folder: Path) -> list[OutboxPart]:

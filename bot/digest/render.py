@@ -20,7 +20,7 @@ from functools import cache
 
 import pandas as pd
 
-from bot.digest import charts
+from bot.digest import charts as charts_module
 from bot.digest.gather import AlertView, DigestWeek
 from bot.digest.weeks import week_monday
 from handlers.i18n import Messages
@@ -173,13 +173,23 @@ def _resident_week_lines(week: DigestWeek, compound_id: int, _: Messages) -> lis
 def _dimension_chart(
     week: DigestWeek, compound_id: int, row: pd.Series, _: Messages
 ) -> DigestPart:
-    chart = render_index(row, compound=week.name(compound_id), week=week.week, locale=_.locale)
+    chart = render_index(
+        row, compound=week.name(compound_id), week=week.week, locale=_.locale, charts=week.charts
+    )
     caption = _("digest.residents.caption", compound=week.name(compound_id))
     return DigestPart(caption, chart.parts[0].png, "dimensions")
 
 
-def render_index(row: pd.Series, *, compound: str, week: str, locale: str) -> Digest:
-    """``/index``: one compound's latest score, its four dimensions and their chart."""
+def render_index(
+    row: pd.Series,
+    *,
+    compound: str,
+    week: str,
+    locale: str,
+    charts: charts_module.ChartCache | None = None,
+) -> Digest:
+    """``/index``: one compound's latest score, its four dimensions and their chart (drawn
+    once per ``charts`` cache when one is given)."""
     _ = Messages(locale)
     title = _(
         "digest.index.title",
@@ -196,8 +206,10 @@ def render_index(row: pd.Series, *, compound: str, week: str, locale: str) -> Di
     previous = None
     if not any(_missing(row.get(f"delta_{name}")) for name in DIMENSIONS):
         previous = [float(row[name] - row[f"delta_{name}"]) for name in DIMENSIONS]
-    png = charts.dimensions_png(
-        charts.DimensionChart(
+    cache = charts or charts_module.ChartCache()
+    png = cache.png(
+        charts_module.dimensions_png,
+        charts_module.DimensionChart(
             title=_("digest.chart.dimensions_title", compound=compound),
             labels=[_(f"digest.dimension.{name}") for name in DIMENSIONS],
             current=[float(row[name]) for name in DIMENSIONS],
@@ -392,7 +404,7 @@ def _town(week: DigestWeek, unit_id: int, _: Messages) -> list[DigestPart]:
                 )
             )
         groups.append(
-            charts.RankingGroup(
+            charts_module.RankingGroup(
                 title=_(f"digest.housing.{housing}"),
                 names=[week.name(int(cid)) for cid in of_type.index],
                 totals=[float(t) for t in of_type["total"]],
@@ -415,8 +427,9 @@ def _town(week: DigestWeek, unit_id: int, _: Messages) -> list[DigestPart]:
             DigestPart(_("digest.town.caption_trend", town=week.name(unit_id)), trend, "trend")
         )
     if groups:
-        ranking = charts.ranking_png(
-            charts.RankingChart(
+        ranking = week.charts.png(
+            charts_module.ranking_png,
+            charts_module.RankingChart(
                 title=_("digest.chart.ranking_title", town=week.name(unit_id)),
                 groups=groups,
                 x_label=_("digest.chart.ranking_x"),
@@ -501,8 +514,9 @@ def _trend_png(
     week: DigestWeek, series: dict[str, list[float | None]], title: str, _: Messages
 ) -> bytes:
     periods = sorted(week.history["period"].unique())
-    return charts.trend_png(
-        charts.TrendChart(
+    return week.charts.png(
+        charts_module.trend_png,
+        charts_module.TrendChart(
             title=title,
             periods=[_week_short(p, _) for p in periods],
             series=series,
