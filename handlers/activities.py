@@ -198,6 +198,7 @@ class _Facts:
     names: list[str]
     hidden: int
     unparsed: list[str]
+    public: bool  # shown in a residents chat
 
 
 def _view_facts(
@@ -209,7 +210,8 @@ def _view_facts(
     if people is None:
         people = named_people(session, activity_id=activity.id or 0)
     shown = [p.name for p in people if p.name and (p.show_name_publicly or not public)]
-    return _Facts(compound, building, shown, len(people) - len(shown), unparsed_parts(activity))
+    hidden = len(people) - len(shown)
+    return _Facts(compound, building, shown, hidden, unparsed_parts(activity), public)
 
 
 def _record_and_describe(
@@ -245,6 +247,7 @@ async def _view(
         problems=problems,
         unparsed=facts.unparsed,
         unknown_mentions=tuple(unknown or ()),
+        public=facts.public,
     )
 
 

@@ -20,6 +20,7 @@ from handlers.parsing.lexicon import lexicon
 from handlers.parsing.numerals import chinese_to_int, convert_numbers, normalise
 from handlers.parsing.working import WorkingText
 from storage.activities import ACTIVITY_TYPES, DECISIONS, MEETING_TYPES, ActivityReading
+from storage.masking import mask_personal_numbers
 from storage.tables import Activity
 
 # How many not-understood fragments a reply lists, and how long each may be.
@@ -39,6 +40,10 @@ class ActivityView:
     problems: Sequence[str] = ()
     unparsed: Sequence[str] = ()
     unknown_mentions: Sequence[str] = field(default_factory=tuple)
+    # Shown in a residents chat: the free text people typed (topic, fragments, @names) may hold
+    # a neighbour's name or room, so it is left out there; phone and ID numbers are masked
+    # wherever it is shown.
+    public: bool = False
 
 
 def reading_from(result: ParseResult) -> ActivityReading:
@@ -83,8 +88,8 @@ def field_lines(_: Messages, view: ActivityView) -> list[str]:
         lines.append(_("activity.line.person_hours", value=_number(a.person_hours)))
     if a.households is not None:
         lines.append(_("activity.line.households", value=a.households))
-    if a.topic:
-        lines.append(_("activity.line.topic", value=a.topic))
+    if a.topic and not view.public:
+        lines.append(_("activity.line.topic", value=mask_personal_numbers(a.topic)))
     if a.decision:
         lines.append(_("activity.line.decision", value=_(f"activity.decision.{a.decision}")))
     place = " ".join(p for p in (view.compound, view.building) if p)
@@ -117,12 +122,16 @@ def render_activity(_: Messages, view: ActivityView) -> str:
         )
         for code in view.problems
     ]
-    shown = [p[:MAX_FRAGMENT_CHARS] for p in unparsed[:MAX_UNPARSED_SHOWN]]
+    shown = (
+        []
+        if view.public
+        else [mask_personal_numbers(p[:MAX_FRAGMENT_CHARS]) for p in unparsed[:MAX_UNPARSED_SHOWN]]
+    )
     if shown:
         more = len(unparsed) - len(shown)
         text = "、".join(shown) + (_("activity.unparsed_more", count=more) if more > 0 else "")
         notes.append(_("activity.unparsed", parts=text))
-    if view.unknown_mentions:
+    if view.unknown_mentions and not view.public:
         notes.append(_("activity.unknown_mentions", names=" ".join(view.unknown_mentions)))
     if notes:
         lines.append("")

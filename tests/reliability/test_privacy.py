@@ -153,11 +153,6 @@ async def test_no_residents_chat_is_shown_personal_data(week: Week) -> None:
     assert _found(week, swept) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/activity_render.py echoes the activity's topic unmasked: a residents "
-    "chat is shown the names, phones and rooms typed into #志愿/#走访 (not this suite's file)",
-)
 async def test_answers_to_activities_show_residents_no_personal_data(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
