@@ -13,7 +13,8 @@ import csv
 import re
 import shutil
 import sys
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -90,6 +91,7 @@ class DemoResult:
     tally: Tally = field(default_factory=Tally)
     last_week: str = ""
     rankings: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         housing = Counter(c.housing.value for c in self.world.compounds)
@@ -117,6 +119,8 @@ class DemoResult:
                 + (f"   ▼ {ranked[-1][0]} {ranked[-1][1]:.1f}" if len(ranked) > 1 else "")
                 for housing, ranked in sorted(self.rankings.items())
             ),
+            f"  took {sum(self.timings.values()):.0f} s: "
+            + ", ".join(f"{phase} {seconds:.0f} s" for phase, seconds in self.timings.items()),
             f"  files in {self.out_dir}/: digests/{self.last_week}/ (text and charts), "
             f"ledger.xlsx (台账), roster.csv, govbot.sqlite "
             f"(try: govbot chat --db {self.out_dir}/govbot.sqlite)",
@@ -143,6 +147,8 @@ class Demo:
         self.started = self.clock.now()
         self.seed = seed
         self.weeks_scored: list[str] = []
+        self.timings: defaultdict[str, float] = defaultdict(float)
+        self._last_lap = time.perf_counter()
         self.rankings: dict[str, list[tuple[str, float]]] = {}
         self.chats = DemoChats()
         self.counts: Counter[str] = Counter()
@@ -165,10 +171,12 @@ class Demo:
             self.driver = OfflineDriver(app=app, api=api, clock=self.clock)
             await self._join_everyone()
             await self._bind_chats()
+            self._lap("setup")
             await self._simulate_weeks()
         self.counts["sent"] = len(api.calls)
         await asyncio.to_thread(self._write_digests)
         await asyncio.to_thread(self._write_ledger)
+        self._lap("files")
         return DemoResult(
             self.out_dir,
             self.world,
@@ -178,6 +186,7 @@ class Demo:
             self.traffic.tally,
             self.weeks_scored[-1],
             self.rankings,
+            dict(self.timings),
         )
 
     async def _simulate_weeks(self) -> None:
@@ -197,6 +206,16 @@ class Demo:
         self.clock.set(self.clock.now() + timedelta(minutes=1))
         await self._weekly_digest()  # the last week's digest, on the Monday the demo ends
         self.counts["updates"] += self.traffic.updates
+        self._lap("traffic and jobs")
+
+    def _lap(self, phase: str) -> None:
+        """Add the time since the last lap to ``phase`` (the weekly digests are kept apart)."""
+        now = time.perf_counter()
+        elapsed = now - self._last_lap
+        if phase == "traffic and jobs":
+            elapsed -= self.timings["weekly digests"]
+        self.timings[phase] += elapsed
+        self._last_lap = now
 
     def _write_digests(self) -> None:
         """The last week's digest of every compound, committee and town, as text and PNG."""
@@ -251,7 +270,9 @@ class Demo:
                 tz=SHANGHAI,
                 rebuild_thresholds=True,
             )
+        started = time.perf_counter()
         sent = await self._run_job(WEEKLY_JOB)
+        self.timings["weekly digests"] += time.perf_counter() - started
         self.counts["digests"] += sum(1 for call in sent if call.method in DIGEST_METHODS)
 
     async def _run_job(self, name: str) -> list[SentCall]:

@@ -14,6 +14,7 @@ async def test_a_small_two_week_demo_runs_end_to_end(tmp_path: Path) -> None:
     result = await run_demo(out, size="small", weeks=2, seed=7, progress=False)
     summary = result.summary()
     assert "2 weeks" in summary
+    assert "took" in summary
     assert result.tally.reports > 0
     assert result.tally.dispatched > 0
     assert result.tally.activities > 0
