@@ -6,6 +6,7 @@ offline Bot API (``bot.offline``) for the demo, the terminal chat and the tests.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -16,7 +17,7 @@ from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.digest import commands as digest
-from bot.sender import start_sender, stop_sender
+from bot.sender import drain_outbox, start_sender, stop_sender
 from bot.settings import OFFLINE_TOKEN, Settings
 from bot.weekly import schedule_jobs as schedule_weekly_jobs
 from handlers import (
@@ -98,6 +99,7 @@ def build_application(
         default_locale=settings.locale,
         admin_chat_id=settings.admin_chat_id,
         bot_username=settings.bot_username,
+        deliver_outbox=functools.partial(drain_outbox, app),
     )
     for module in HANDLER_MODULES:
         for handler in module.build_handlers():

@@ -576,3 +576,19 @@ async def stop_sender(app: AnyApplication, *, grace: float = 10.0) -> None:
         await asyncio.wait_for(task, timeout=grace)
     except TimeoutError:
         logger.warning("outbox sender did not stop within %.0f s; cancelled", grace)
+
+
+async def drain_outbox(app: AnyApplication) -> None:
+    """Hand the queued rows to the running sender, or drain them here if none runs.
+
+    ``govbot run`` always has a sender (``start_sender``): this only wakes it. Without one
+    (the tests, the demo) the due rows are sent now, by a sender made for this drain: its
+    pacing knows nothing of earlier drains, and a row deferred by a 429 or 5xx waits for the
+    next drain.
+    """
+    services = app.bot_data["services"]
+    sender: OutboxSender | None = services.extras.get(SENDER_KEY)
+    if sender is not None:
+        sender.wake()
+        return
+    await OutboxSender(app.bot, services.db, services.clock).drain_once()

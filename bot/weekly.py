@@ -40,7 +40,7 @@ from bot.digest.fanout import (
 from bot.digest.gather import DigestWeek, gather_week
 from bot.digest.weeks import digest_week, last_due
 from bot.jobrun import KeyedRuns
-from bot.sender import SENDER_KEY, AnyApplication, OutboxSender
+from bot.sender import AnyApplication, drain_outbox
 from handlers.context import GovApplication, GovContext, Services, run_db
 from storage.db import Database
 from storage.outbox import QueuedMessage, enqueue_many
@@ -133,16 +133,6 @@ async def _pipeline(app: AnyApplication, week: str) -> None:
     )
     await run_db(services.db, enqueue_many, messages=messages, now=now)
     await drain_outbox(app)
-
-
-async def drain_outbox(app: AnyApplication) -> None:
-    """Hand the queued rows to the running sender, or drain them here if none runs."""
-    services: Services = app.bot_data["services"]
-    sender: OutboxSender | None = services.extras.get(SENDER_KEY)
-    if sender is not None:
-        sender.wake()
-        return
-    await OutboxSender(app.bot, services.db, services.clock).drain_once()
 
 
 def weekly_config(services: Services) -> WeeklyConfig:

@@ -4,7 +4,8 @@ Each week, at ``checkin_weekday``/``checkin_time`` in the settings' time zone, e
 leader is asked in private "本周楼组情况？" with 无异常 / 有情况 buttons; /checkin (or a private
 message such as 无异常, or ``#零报告 …``) answers early. 有情况 asks them to report it (#报事 or
 /report, handled by the issues module). A daily scan posts a silent-building alert in the
-committee chat of the building's 居委, once per cause.
+committee chat of the building's 居委, once per cause, through the outbox. The weekly question
+is sent directly: it goes to each leader in private with buttons, once per week's key.
 
 Jobs are keyed by ISO week (``checkin:2026-W47`` in ``job_run``), so a catch-up at start-up
 after downtime asks once, never twice.
@@ -32,6 +33,7 @@ from telegram.ext import (
 from handlers.callbacks import pack, pattern, unpack
 from handlers.context import GovApplication, GovContext, reply
 from handlers.i18n import Messages
+from handlers.issue_notify import post_alert
 from handlers.parsing import parse_message
 from handlers.parsing.lexicon import alternation, lexicon
 from handlers.parsing.numerals import normalise
@@ -239,10 +241,13 @@ async def alert_silent_buildings(context: GovContext) -> None:
     for alert in raised:
         chats = await context.db(_committee_chats, alert=alert)
         for chat_id in chats:
-            try:
-                await context.bot.send_message(chat_id, _silent_text(_, alert))
-            except TelegramError:
-                logger.warning("could not post the silent-building alert in %s", chat_id)
+            await post_alert(
+                context,
+                chat_id,
+                _silent_text(_, alert),
+                kind="alert:silent-building",
+                key=str(alert.alert_id),  # the stored alert: one per building and cause
+            )
 
 
 def _silent_text(_: Messages, alert: SilentBuilding) -> str:

@@ -4,7 +4,7 @@ the user's language, and one way to reply."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -32,6 +32,9 @@ class Services:
     default_locale: str = DEFAULT_LOCALE
     admin_chat_id: int | None = None
     bot_username: str | None = None
+    # Hands newly queued outbox rows to the sender (set by bot/app.py: handlers may not import
+    # bot/). None: the rows wait for whatever sender drains the outbox next.
+    deliver_outbox: Callable[[], Awaitable[None]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -1,5 +1,8 @@
 """The deadline job: every few minutes, scan deadlines and announce what the scan found.
 
+Reminders, overdue alerts and escalations go through the outbox (``post_alert``), keyed by the
+issue and the deadline, so each is sent once and a 5xx is retried.
+
 Time comes from the injected clock (``context.now()``), so tests move the clock and call
 :func:`deadline_scan` (or ``await job.run(app)``) instead of waiting. A scan missed while the
 process was down is not lost: the next one finds everything still due, so the job may coalesce
@@ -16,8 +19,8 @@ from handlers.issue_notify import (
     chat_messages,
     escalate_to_town,
     issue_policy,
+    post_alert,
     refresh_card,
-    send_safely,
     tell_reporters,
 )
 from handlers.issue_render import category_name, local_time
@@ -54,14 +57,24 @@ async def deadline_scan(context: GovContext) -> None:
             logger.exception("could not announce %s", announcement)
 
 
+# The committee's alert for each announcement; "escalation" also posts in the town chat.
+ALERT_KINDS = {
+    "reminder": "alert:reminder",
+    "overdue": "alert:overdue",
+    "escalation": "alert:overdue-twice",
+}
+
+
 async def announce(context: GovContext, found: Announcement) -> None:
     view = await context.db(issue_view, issue_id=found.issue_id)
     await refresh_card(context, view)
     if found.kind == "auto_closed":
         await tell_reporters(context, view, "issue.notice.auto_closed")
         return
+    # One deadline of one issue is one cause: announcing it again sends nothing.
+    key = f"{view.number}:{found.phase}:{found.due_at.isoformat()}"
     if found.kind == "escalation":
-        await escalate_to_town(context, view, "issue.town.overdue_twice")
+        await escalate_to_town(context, view, "issue.town.overdue_twice", key=key)
     chats = await context.db(issue_chats, issue_id=found.issue_id)
     target = chats.committee or chats.town
     if target is None:
@@ -75,4 +88,4 @@ async def announce(context: GovContext, found: Announcement) -> None:
         phase=_(f"issue.phase.{found.phase}"),
         due=local_time(found.due_at, context.services.tz),
     )
-    await send_safely(context, target, text)
+    await post_alert(context, target, text, kind=ALERT_KINDS[found.kind], key=key)

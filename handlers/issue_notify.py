@@ -1,7 +1,10 @@
 """Telling the right chats about an issue: the card, alerts, notices to assignee and reporter.
 
-A failed send never undoes a committed change: it is logged, and a group that has removed the
-bot has its binding deactivated so nothing more is sent there.
+Alerts (an urgent report, an escalation to the town, a reopened issue, and the deadline scan's)
+go through the outbox with :func:`post_alert`: retried on a 5xx, paced, and sent once per
+cause. The card (whose message id later edits) and the private notices with their buttons are
+sent directly: a failed direct send never undoes a committed change; it is logged, and a group
+that has removed the bot has its binding deactivated so nothing more is sent there.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from storage.bindings import deactivate_chat
 from storage.issue_policy import DEFAULT_POLICY, IssuePolicy
 from storage.issue_views import IssueChats, IssueView, issue_chats, party_user_ids
 from storage.issues import set_card
+from storage.outbox import enqueue, text_part
 from storage.roster import member_by_user
 
 logger = logging.getLogger(__name__)
@@ -82,6 +86,30 @@ async def edit_safely(
         logger.warning("could not edit message %s in %s", message_id, chat_id, exc_info=True)
 
 
+async def post_alert(context: GovContext, chat_id: int, text: str, *, kind: str, key: str) -> None:
+    """Queue an alert for ``chat_id`` in the outbox and have it sent.
+
+    ``kind`` says what it is (``alert:overdue``) and ``key`` which cause raised it (the issue
+    number and the deadline): the outbox keeps one row per (chat, kind, key), so raising the
+    same cause again sends nothing.
+    """
+    await context.db(
+        enqueue,
+        chat_id=chat_id,
+        kind=kind,
+        period=key,
+        parts=[text_part(text)],
+        now=context.now(),
+    )
+    deliver = context.services.deliver_outbox
+    if deliver is None:
+        return
+    try:
+        await deliver()
+    except Exception:  # the row is committed: the sender delivers it later, not the user's fault
+        logger.exception("could not hand alert %s/%s to the sender", kind, key)
+
+
 def render_card(context: GovContext, view: IssueView, _: Messages) -> tuple[str, Any]:
     text = card_text(view, _, tz=context.services.tz, now=context.now())
     return text, card_buttons(view, _)
@@ -122,7 +150,7 @@ async def post_new_issue(
             category=category_name(view.category_id, _),
             place=view.place,
         )
-        await send_safely(context, target, alert)
+        await post_alert(context, target, alert, kind="alert:urgent", key=str(view.number))
 
 
 async def notify_party(context: GovContext, view: IssueView) -> None:
@@ -153,29 +181,44 @@ async def tell_reporters(context: GovContext, view: IssueView, msgid: str, **par
 
 
 async def send_to_committee(context: GovContext, view: IssueView, msgid: str) -> None:
+    """Alert the committee chat (else the town's) about the issue: ``issue.alert.reopened``."""
     chats = await context.db(issue_chats, issue_id=view.number)
     target = chats.committee or chats.town
     if target is None:
         return
     _ = chat_messages(context)
-    await send_safely(
-        context,
-        target,
-        _(
-            msgid,
-            number=view.number,
-            place=view.place,
-            category=category_name(view.category_id, _),
-        ),
+    text = _(
+        msgid,
+        number=view.number,
+        place=view.place,
+        category=category_name(view.category_id, _),
     )
+    await post_alert(context, target, text, kind=_alert_kind(msgid), key=_cycle_key(view))
 
 
-async def escalate_to_town(context: GovContext, view: IssueView, msgid: str) -> None:
-    """Post the issue in the town chat (吹哨, or twice overdue)."""
+async def escalate_to_town(
+    context: GovContext, view: IssueView, msgid: str, *, key: str | None = None
+) -> None:
+    """Post the issue in the town chat (吹哨, or twice overdue), once per ``key``.
+
+    The default key allows one per ``msgid`` and round of work on the issue: 吹哨 is offered
+    again only after a reopening.
+    """
     chats = await context.db(issue_chats, issue_id=view.number)
     if chats.town is None:
         logger.info("issue #%s: no town chat bound to escalate to", view.number)
         return
     _ = chat_messages(context)
     text = _(msgid, number=view.number) + "\n\n" + render_card(context, view, _)[0]
-    await send_safely(context, chats.town, text)
+    key = key or f"{_cycle_key(view)}:{msgid.rsplit('.', 1)[-1]}"
+    await post_alert(context, chats.town, text, kind="alert:escalation", key=key)
+
+
+def _alert_kind(msgid: str) -> str:
+    """``issue.alert.reopened`` → ``alert:reopened``."""
+    return "alert:" + msgid.rsplit(".", 1)[-1]
+
+
+def _cycle_key(view: IssueView) -> str:
+    """The issue in its current round of work (a reopening starts the next one)."""
+    return f"{view.number}:{view.reopen_count}"

@@ -33,7 +33,7 @@ from sqlalchemy import text
 from bot import updates as u
 from bot.offline import SentCall
 from bot.pacing import Pacing
-from bot.sender import OutboxSender
+from bot.sender import SENDER_KEY, OutboxSender
 from handlers.checkins import ASK_JOB, SILENT_JOB
 from handlers.issue_jobs import SCAN_JOB_NAME
 from storage.db import Database
@@ -204,6 +204,9 @@ async def test_concurrent_writers_never_show_a_user_a_locked_database(
     tally = Tally()
     sender = OutboxSender(harness.app.bot, harness.database, harness.clock,
                           pacing=Pacing(scale=1000))  # fmt: skip
+    # The process's one sender, as start_sender registers it: the alerts the handlers and
+    # jobs queue wake it instead of each draining the outbox with a sender of their own.
+    harness.app.bot_data["services"].extras[SENDER_KEY] = sender
     issues_before = _count(harness, "SELECT count(*) FROM issue")
     deadline = time.monotonic() + RUN_SECONDS
     writer = threading.Thread(
