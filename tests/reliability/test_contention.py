@@ -248,7 +248,9 @@ async def test_concurrent_writers_never_show_a_user_a_locked_database(
     assert len(tally.reports) >= 15
     assert min(len(tally.activities), sum(tally.checkins.values())) >= 5
     assert tally.scans >= 2
-    assert tally.outside_rows >= 20
+    # The foreign writer only has to have contended for the lock repeatedly; how often it got it
+    # in 3 s depends on the machine's load (14 was seen on a busy 2-core box), so ask for 5.
+    assert tally.outside_rows >= 5
     # Every record is stored once.
     assert _count(harness, "SELECT count(*) FROM issue") - issues_before == len(tally.reports)
     assert _count(harness, "SELECT count(*) FROM activity") == len(tally.activities)
