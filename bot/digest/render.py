@@ -216,7 +216,7 @@ def render_index(
             previous=previous,
             current_label=_("digest.chart.this_week"),
             previous_label=_("digest.chart.last_week"),
-        )
+        ),
     )
     return Digest("index", 0, [DigestPart("\n".join(lines), png, "dimensions")])
 
@@ -433,7 +433,7 @@ def _town(week: DigestWeek, unit_id: int, _: Messages) -> list[DigestPart]:
                 title=_("digest.chart.ranking_title", town=week.name(unit_id)),
                 groups=groups,
                 x_label=_("digest.chart.ranking_x"),
-            )
+            ),
         )
         parts.append(DigestPart(_("digest.town.caption_ranking"), ranking, "ranking"))
     parts.append(DigestPart("\n".join(lines)))
@@ -521,7 +521,7 @@ def _trend_png(
             periods=[_week_short(p, _) for p in periods],
             series=series,
             y_label=_("digest.chart.trend_y"),
-        )
+        ),
     )
 
 
