@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Kind = Literal["issue", "activity", "checkin", "unknown"]
 ActivityType = Literal[
@@ -22,28 +22,11 @@ MeetingType = Literal[
 ]
 Decision = Literal["passed", "rejected", "pending"]
 
-KINDS: tuple[Kind, ...] = ("issue", "activity", "checkin", "unknown")
-ACTIVITY_TYPES: tuple[ActivityType, ...] = (
-    "volunteer",
-    "meeting",
-    "visit",
-    "patrol",
-    "drill",
-    "training",
-    "party",
-    "service",
-)
-MEETING_TYPES: tuple[MeetingType, ...] = (
-    "review",
-    "hearing",
-    "coordination",
-    "deliberation",
-    "building",
-    "owners_committee",
-    "party",
-    "other",
-)
-DECISIONS: tuple[Decision, ...] = ("passed", "rejected", "pending")
+# The codes as tuples, spelled once (in the Literal types above).
+KINDS: tuple[Kind, ...] = get_args(Kind)
+ACTIVITY_TYPES: tuple[ActivityType, ...] = get_args(ActivityType)
+MEETING_TYPES: tuple[MeetingType, ...] = get_args(MeetingType)
+DECISIONS: tuple[Decision, ...] = get_args(Decision)
 
 # Machine-readable problem codes, so the bot can say exactly what was wrong.
 PROBLEM_CODES: tuple[str, ...] = (

@@ -332,3 +332,14 @@ def test_checkins_one_per_week_and_silent_alerts_once(
         record_checkin(
             session, user_id=LEADER_B1, building_id=building, status="ok", now=NOW, today=TODAY
         )
+
+
+def test_storage_accepts_exactly_the_codes_the_parser_produces() -> None:
+    """Storage validates edits against its own copy of the codes (it may not import the
+    parser); this keeps the two from drifting apart."""
+    from handlers import parsing
+    from storage import activities
+
+    assert activities.ACTIVITY_TYPES == parsing.ACTIVITY_TYPES
+    assert activities.MEETING_TYPES == parsing.MEETING_TYPES
+    assert activities.DECISIONS == parsing.DECISIONS
