@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.settings import ConfigError, Settings
+from handlers.admin import deep_link
 from handlers.i18n import Messages
 from handlers.imports import format_import_report, indicator_specs
 from handlers.vocabulary import parse_audience, parse_role
@@ -318,9 +319,10 @@ def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
         path = unit_path(session, invite.unit_id)
     out(f"invite for {role.value} of {path}: {invite.code}")
     if settings.bot_username:
-        out(f"https://t.me/{settings.bot_username}?start={invite.code}")
+        out(deep_link(settings.bot_username, invite.code))
     else:
-        out(f"deep link: https://t.me/<your bot's username>?start={invite.code}")
+        placeholder = deep_link("<your bot's username>", invite.code)
+        out(f"deep link: {placeholder}")
         out("(set GOVBOT_BOT_USERNAME to print the full link)")
     out(f"expires {invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}, {args.uses} use(s)")
     return 0
