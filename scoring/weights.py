@@ -47,14 +47,16 @@ def entropy_weights(matrix: pd.DataFrame) -> pd.Series:
 def critic_weights(matrix: pd.DataFrame) -> pd.Series:
     """Return CRITIC weights (Diakoulaki, Mavrotas & Papayannakis 1995).
 
-    C_j = s_j * sum_k (1 - r_jk), with s_j the standard deviation of criterion j and r the
-    Pearson correlation; w_j = C_j / sum C. The weights do not depend on the ddof of s (it scales
-    every C_j alike); population s is used. Rows with a missing cell are dropped; a constant
-    column has s = 0 (and correlation 0 with the rest), so C_j = 0. If every C_j is 0 the weights
-    are equal.
+    As in the paper, each criterion is first rescaled over the entities to
+    r_ij = (x_ij - min_i x_ij) / (max_i x_ij - min_i x_ij), so the input must be benefit-oriented
+    (Z is; a raw criterion to minimise must be inverted first). Then C_j = s_j * sum_k (1 - r_jk),
+    with s_j the standard deviation of the rescaled criterion j and r the Pearson correlation;
+    w_j = C_j / sum C. The weights do not depend on the ddof of s (it scales every C_j alike);
+    population s is used. Rows with a missing cell are dropped; a constant column has s = 0 (and
+    correlation 0 with the rest), so C_j = 0. If every C_j is 0 the weights are equal.
     """
     complete = matrix.dropna(axis=0, how="any")
-    x = complete.to_numpy(dtype=float)
+    x = _min_max(complete.to_numpy(dtype=float))
     if x.shape[0] < 2:
         return _normalised(np.zeros(x.shape[1]), matrix.columns)
     centred = x - x.mean(axis=0)
@@ -64,6 +66,15 @@ def critic_weights(matrix: pd.DataFrame) -> pd.Series:
     corr = standardised.T @ standardised / x.shape[0]
     conflict = (1.0 - corr).sum(axis=0)
     return _normalised(std * conflict, matrix.columns)
+
+
+def _min_max(x: np.ndarray) -> np.ndarray:
+    """Rescale each column to [0, 1] by its own min and max; a constant column becomes 0."""
+    if x.shape[0] == 0:
+        return x
+    low = x.min(axis=0)
+    span = x.max(axis=0) - low
+    return np.where(span > 0, (x - low) / np.where(span > 0, span, 1.0), 0.0)
 
 
 def _normalised(raw: np.ndarray, columns: pd.Index) -> pd.Series:
