@@ -63,7 +63,7 @@ from storage.activities import (
     unit_names,
     unparsed_parts,
 )
-from storage.bindings import active_binding
+from storage.bindings import bound_unit
 from storage.errors import DomainError
 from storage.tables import Activity, Audience, Member
 
@@ -205,7 +205,7 @@ def _view_facts(
     session: Session, *, activity: Activity, chat_id: int, people: Sequence[Member] | None = None
 ) -> _Facts:
     compound, building = unit_names(session, activity=activity)
-    binding = active_binding(session, chat_id=chat_id)
+    binding = bound_unit(session, chat_id=chat_id)
     public = binding is not None and binding.audience == Audience.RESIDENTS
     if people is None:
         people = named_people(session, activity_id=activity.id or 0)

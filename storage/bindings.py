@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from storage.audit import record_audit
@@ -107,6 +109,22 @@ def binding_for_chat(session: Session, *, chat_id: int) -> ChatBinding | None:
 def active_binding(session: Session, *, chat_id: int) -> ChatBinding | None:
     binding = binding_for_chat(session, chat_id=chat_id)
     return binding if binding is not None and binding.active else None
+
+
+class BoundUnit(NamedTuple):
+    unit_id: int
+    audience: str
+
+
+# Every message in a group asks this: a plain statement costs a fifth of an ORM load.
+_BOUND_UNIT = text("SELECT unit_id, audience FROM chat_binding WHERE chat_id = :chat AND active")
+
+
+def bound_unit(session: Session, *, chat_id: int) -> BoundUnit | None:
+    """The unit and audience of the chat's active binding (``active_binding`` without the
+    row object)."""
+    row = session.connection().execute(_BOUND_UNIT, {"chat": chat_id}).first()
+    return BoundUnit(row[0], row[1]) if row is not None else None
 
 
 def unbind_chat(session: Session, *, chat_id: int, member_id: int | None, now: datetime) -> None:

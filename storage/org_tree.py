@@ -74,7 +74,7 @@ def org_tree(session: Session) -> OrgTree:
     """The current tree for this session's database (reloaded only when units were added).
 
     One storage call walks the tree many times; the version is checked once per transaction
-    and again after anything is flushed (which may have added a unit), not on every walk.
+    and again after a flush that wrote units, not on every walk.
     """
     memo: OrgTree | None = session.info.get(_MEMO)
     if memo is not None:
@@ -95,12 +95,20 @@ def org_tree(session: Session) -> OrgTree:
 _MEMO = "govbot_org_tree"
 
 
-@event.listens_for(OrmSession, "after_flush")
 @event.listens_for(OrmSession, "after_commit")
 @event.listens_for(OrmSession, "after_rollback")
 def _forget_tree(session: OrmSession, *_: Any) -> None:
-    """A flush may have added a unit; another transaction may have committed one."""
+    """Another transaction may have committed a unit."""
     session.info.pop(_MEMO, None)
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget_tree_if_units(session: OrmSession, *_: Any) -> None:
+    """A flush that wrote units or grid links changes the tree (``new``, ``dirty`` and
+    ``deleted`` still list what was flushed); one that wrote a report or an activity not."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(row, Unit | GridCompound) for row in changed):
+        session.info.pop(_MEMO, None)
 
 
 def _load(session: Session, version: tuple[int, ...]) -> OrgTree:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from storage.errors import DomainError
@@ -78,6 +79,18 @@ def active_grants(session: Session, member_id: int) -> list[RoleGrant]:
             )
         ).all()
     )
+
+
+_ACTIVE_ROLES = text(
+    "SELECT role, unit_id FROM role_grant WHERE member_id = :member AND revoked_at IS NULL"
+)
+
+
+def active_roles(session: Session, member_id: int) -> list[tuple[Role, int]]:
+    """``(role, unit id)`` of the member's active grants, in the order ``active_grants`` gives
+    them, without building the row objects (every logged message asks)."""
+    rows = session.connection().execute(_ACTIVE_ROLES, {"member": member_id})
+    return [(Role(role), unit_id) for role, unit_id in rows]
 
 
 def covering_units(session: Session, unit_id: int) -> set[int]:
