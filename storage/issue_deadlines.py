@@ -7,15 +7,20 @@ as an event) in the same commit, so a second scan in the same minute announces n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from storage.issue_policy import DEFAULT_POLICY, IssuePolicy
-from storage.issue_states import OPEN_STATES, SYSTEM, State, apply_transition, record_event
+from storage.issue_states import SYSTEM, State, apply_transition, record_event
 from storage.issue_views import current_due
 from storage.tables import Issue
+
+# The states whose deadline is resolve-by (``current_due``); REPORTED's is respond-by.
+RESOLVING_STATES = (State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS, State.REOPENED)
 
 
 @dataclass(frozen=True)
@@ -33,10 +38,7 @@ def scan_deadlines(
 ) -> list[Announcement]:
     """Mark and return every reminder, alert, escalation and auto-close that is due now."""
     found: list[Announcement] = []
-    open_issues = session.exec(
-        select(Issue).where(col(Issue.state).in_(OPEN_STATES)).order_by(col(Issue.id))
-    ).all()
-    for issue in open_issues:
+    for issue in _maybe_due(session, now=now, policy=policy):
         found += _check_open(session, issue, now, policy)
     cutoff = now - policy.auto_close_after
     stale = session.exec(
@@ -53,6 +55,31 @@ def scan_deadlines(
         )
     session.commit()
     return found
+
+
+def _maybe_due(session: Session, *, now: datetime, policy: IssuePolicy) -> Sequence[Issue]:
+    """The open issues a reminder, alert or escalation may be due for now: those whose deadline
+    is near enough and that have not had all three. The scan runs every few minutes; loading
+    every open issue each time would cost more than everything it sends."""
+    # Nothing is due earlier than this share of the allowed time before the deadline.
+    lead = max(policy.remind_when_left, 1 - policy.escalate_factor, 0.0)
+    respond = now + lead * max(t.respond for t in policy.tiers.values())
+    resolve = now + lead * max(t.resolve for t in policy.tiers.values())
+    return session.exec(
+        select(Issue)
+        .where(
+            or_(
+                and_(col(Issue.state) == State.REPORTED, col(Issue.respond_due_at) <= respond),
+                and_(col(Issue.state).in_(RESOLVING_STATES), col(Issue.resolve_due_at) <= resolve),
+            ),
+            or_(
+                col(Issue.reminded_at).is_(None),
+                col(Issue.overdue_alerted_at).is_(None),
+                col(Issue.escalated_at).is_(None),
+            ),
+        )
+        .order_by(col(Issue.id))
+    ).all()
 
 
 def _check_open(

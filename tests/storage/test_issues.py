@@ -17,7 +17,9 @@ from storage.issue_policy import IssuePolicy, TierDeadlines
 from storage.issue_states import TRANSITIONS, Actor, State, apply_transition
 from storage.issues import (
     ReportOutcome,
+    accept_issue,
     attach_media,
+    escalate_issue,
     merge_duplicate,
     report_issue,
     similar_issues,
@@ -156,6 +158,31 @@ def test_scan_reminds_alerts_escalates_once_each(
         select(IssueEvent.action).where(IssueEvent.issue_id == number).order_by(col(IssueEvent.id))
     ).all()
     assert events == ["report", "reminder", "overdue", "auto_escalate"]
+
+
+def test_scan_finds_each_deadline_however_far_the_tiers_allow(
+    session: Session, district: District, clock: MovableClock
+) -> None:
+    """The scan reads only issues near a deadline: a 15-day complex issue still gets its
+    reminder with 25% of the time left, and an issue escalated by hand (吹哨) still gets its
+    reminder and overdue alert."""
+    start = clock.now()
+    actor = _actor(district, ADMIN)
+    complex_issue = _report(session, district, clock, text="2号楼群租", category="group_rental")
+    accept_issue(session, issue_id=complex_issue.issue.number, actor=actor, now=start)
+    whistled = _report(session, district, clock, text="3号楼噪声", category="noise").issue
+    escalate_issue(session, issue_id=whistled.number, actor=actor, now=start)
+    assert complex_issue.issue.tier == "complex"
+    found: dict[int, list[tuple[str, float]]] = {}
+    for hours in range(0, 24 * 40, 6):
+        for item in scan_deadlines(session, now=start + timedelta(hours=hours)):
+            found.setdefault(item.issue_id, []).append((item.kind, hours / 24))
+    # 15 days to resolve: reminded at 11.25 days, overdue after 15, escalated at 30.
+    assert found[complex_issue.issue.number] == [
+        ("reminder", 11.25), ("overdue", 15.25), ("escalation", 30.0)
+    ]  # fmt: skip
+    # Noise (normal tier) to respond within 24 hours: reminded at 18 hours, overdue after 24.
+    assert found[whistled.number] == [("reminder", 0.75), ("overdue", 1.25)]
 
 
 def test_duplicates_only_within_seven_days_same_place_and_category(
