@@ -56,7 +56,7 @@ def committee_set() -> tuple[float, int]:
     committee_trend(cache)
     for n in range(COMPOUNDS_PER_COMMITTEE):
         for _chat in range(1 + BUILDING_CHATS_PER_COMPOUND):
-            cache.png(charts.dimensions_png, dimensions_chart(f"小区{n}"))
+            cache.png(dimensions_chart(f"小区{n}"))
     return time.perf_counter() - start, cache.drawn
 
 
@@ -81,7 +81,7 @@ def committee_trend(cache: charts.ChartCache | None = None) -> bytes:
     chart = charts.TrendChart(
         title="东城居委 近12周", periods=WEEKS, series=series, y_label="总分"
     )
-    return (cache or charts.ChartCache()).png(charts.trend_png, chart)
+    return (cache or charts.ChartCache()).png(chart)
 
 
 def town_trend() -> bytes:

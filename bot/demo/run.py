@@ -27,6 +27,7 @@ from tqdm import tqdm
 from bot.app import build_application
 from bot.demo.traffic import Tally, Traffic
 from bot.demo.world import Person, World, build_world
+from bot.digest.charts import ChartCache
 from bot.digest.compute import score_week
 from bot.digest.folder import render_week_folder
 from bot.digest.weeks import digest_week
@@ -34,7 +35,7 @@ from bot.driver import OfflineDriver, texts
 from bot.offline import OfflineBotAPI, SentCall
 from bot.settings import Settings
 from bot.updates import next_message_id
-from bot.weekly import WEEKLY_JOB
+from bot.weekly import WEEKLY_JOB, media_dir_for
 from handlers.checkins import ASK_JOB, SILENT_JOB
 from handlers.issue_jobs import SCAN_JOB_NAME
 from handlers.ledger import ledger_workbook
@@ -226,6 +227,7 @@ class Demo:
             out=self.out_dir / "digests" / week,
             now=self.clock.now(),
             tz=SHANGHAI,
+            charts=ChartCache(media_dir_for(self.database_url) / week),  # drawn on Monday
         )
         with self.database.read_session() as session:
             scores = read_week(session, period=week)

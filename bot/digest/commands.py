@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.error import Forbidden
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot.digest.charts import draw
 from bot.digest.render import Digest, render_digest, render_index
 from bot.digest.weeks import digest_week
 from bot.weekly import prepare_week, weekly_config
@@ -47,13 +48,12 @@ async def index_command(update: Update, context: GovContext) -> None:
     if view.row is None or view.week is None:
         await reply(update, _("digest.index.not_yet", compound=view.compound))
         return
-    digest = await asyncio.to_thread(
-        render_index, view.row, compound=view.compound, week=view.week, locale=_.locale
-    )
+    digest = render_index(view.row, compound=view.compound, week=view.week, locale=_.locale)
     part = digest.parts[0]
     message = update.effective_message
-    if message is not None and part.png is not None:
-        await message.reply_photo(part.png, caption=part.text)
+    if message is not None and part.chart is not None:
+        png = await asyncio.to_thread(draw, part.chart)
+        await message.reply_photo(png, caption=part.text)
 
 
 def _index_view(session: Session, *, member_id: int | None, ref: str) -> _IndexView | None:
@@ -159,9 +159,10 @@ def _preview_target(
 async def _send_privately(context: GovContext, user_id: int, digest: Digest, header: str) -> None:
     await context.bot.send_message(user_id, header)
     for part in digest.parts:
-        if part.png is not None:
+        if part.chart is not None:
             caption = part.text if len(part.text) <= 1024 else None
-            await context.bot.send_photo(user_id, part.png, caption=caption)
+            png = await asyncio.to_thread(draw, part.chart)
+            await context.bot.send_photo(user_id, png, caption=caption)
             if caption is None:
                 for piece in split_text(part.text):
                     await context.bot.send_message(user_id, piece)

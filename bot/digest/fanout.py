@@ -3,8 +3,8 @@
 Charts are written under ``<media>/<week>/`` and queued by path (the outbox keeps files out of
 the database). A chat's digest is rendered once per (audience, what it shows): a building's
 residents chat shows its compound's digest, so fifty building groups of one compound share one
-rendering and one PNG file. Every chart is drawn once per week (``DigestWeek.charts``).
-Blocking: call from a worker thread.
+rendering and one PNG file. The week's charts are then drawn together, each once, in worker
+processes (``ChartCache.draw_all``). Blocking: call from a worker thread.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from bot.digest.alerting import alert_cause_week
+from bot.digest.charts import ChartCache
 from bot.digest.gather import DigestWeek, alert_view
 from bot.digest.render import Digest, alert_text, render_digest
 from handlers.i18n import Messages
@@ -59,17 +60,18 @@ def digest_messages(
     media_dir: Path,
 ) -> list[QueuedMessage]:
     """One ``digest`` message per target chat for ``week``."""
-    folder = media_dir / week.week
-    folder.mkdir(parents=True, exist_ok=True)
-    rendered: dict[tuple[str, int], list[OutboxPart]] = {}
-    messages = []
-    for target in targets:
-        key = (target.audience, _shown_unit(week, target))
-        if key not in rendered:
-            digest = render_digest(week, audience=target.audience, unit_id=key[1], locale=locale)
-            rendered[key] = digest_parts(digest, folder)
-        messages.append(QueuedMessage(target.chat_id, DIGEST_KIND, week.week, rendered[key]))
-    return messages
+    charts = ChartCache(media_dir / week.week)
+    keys = [(target.audience, _shown_unit(week, target)) for target in targets]
+    digests = {
+        key: render_digest(week, audience=key[0], unit_id=key[1], locale=locale)
+        for key in dict.fromkeys(keys)
+    }
+    charts.draw_all(chart for digest in digests.values() for chart in digest.charts())
+    rendered = {key: digest_parts(digest, charts) for key, digest in digests.items()}
+    return [
+        QueuedMessage(target.chat_id, DIGEST_KIND, week.week, rendered[key])
+        for target, key in zip(targets, keys, strict=True)
+    ]
 
 
 def _shown_unit(week: DigestWeek, target: ChatTarget) -> int:
@@ -83,17 +85,14 @@ def _shown_unit(week: DigestWeek, target: ChatTarget) -> int:
     return target.unit_id
 
 
-def digest_parts(digest: Digest, folder: Path) -> list[OutboxPart]:
-    """The digest's parts for the outbox, its charts written as PNG files in ``folder``."""
-    parts = []
-    for number, part in enumerate(digest.parts):
-        if part.png is None:
-            parts.append(text_part(part.text))
-            continue
-        path = folder / f"{digest.audience}-{digest.unit_id}-{part.chart or number}.png"
-        path.write_bytes(part.png)
-        parts.append(photo_part(str(path), caption=part.text))
-    return parts
+def digest_parts(digest: Digest, charts: ChartCache) -> list[OutboxPart]:
+    """The digest's parts for the outbox, its charts as PNG files of ``charts``' folder."""
+    return [
+        text_part(part.text)
+        if part.chart is None
+        else photo_part(str(charts.path(part.chart)), caption=part.text)
+        for part in digest.parts
+    ]
 
 
 def alert_messages(

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.digest.charts import ChartCache, chart_kind
 from bot.digest.compute import score_week
 from bot.digest.gather import gather_week
 from bot.digest.render import Digest, render_digest
@@ -35,31 +36,36 @@ def render_week_folder(
     now: datetime,
     tz: ZoneInfo,
     locale: str = "zh",
+    charts: ChartCache | None = None,
 ) -> list[Path]:
-    """Write every digest of ``week`` under ``out``; return the files written."""
+    """Write every digest of ``week`` under ``out``; return the files written.
+
+    ``charts``: where the week's charts may already be drawn (the weekly pipeline's folder,
+    ``<media>/<week>``); by default they are drawn here."""
     score_week(database, week=week, now=now, tz=tz)
     material = gather_week(database, week=week, now=now, tz=tz)
     out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    units = sorted(material.units.values(), key=lambda u: (u.kind, u.name, u.id))
-    for unit in units:
+    digests: dict[Path, Digest] = {}
+    for unit in sorted(material.units.values(), key=lambda u: (u.kind, u.name, u.id)):
         audience = _AUDIENCE_OF_KIND.get(UnitKind(unit.kind))
-        if audience is None:
-            continue
-        digest = render_digest(material, audience=audience, unit_id=unit.id, locale=locale)
-        written += _write(digest, out / f"{audience}-{_safe(unit.name)}-{unit.id}")
-    return written
+        if audience is not None:
+            stem = out / f"{audience}-{_safe(unit.name)}-{unit.id}"
+            digests[stem] = render_digest(
+                material, audience=audience, unit_id=unit.id, locale=locale
+            )
+    charts = charts or ChartCache()
+    charts.draw_all(chart for digest in digests.values() for chart in digest.charts())
+    return [path for stem, digest in digests.items() for path in _write(digest, stem, charts)]
 
 
-def _write(digest: Digest, stem: Path) -> list[Path]:
+def _write(digest: Digest, stem: Path, charts: ChartCache) -> list[Path]:
     text = stem.with_suffix(".txt")
     text.write_text(digest.text() + "\n", encoding="utf-8")
     files = [text]
-    for number, part in enumerate(digest.parts):
-        if part.png is not None:
-            path = stem.parent / f"{stem.name}-{part.chart or number}.png"
-            path.write_bytes(part.png)
-            files.append(path)
+    for chart in digest.charts():
+        path = stem.parent / f"{stem.name}-{chart_kind(chart)}.png"
+        path.write_bytes(charts.png(chart))
+        files.append(path)
     return files
 
 

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from bot.digest.charts import ChartCache
 from bot.digest.facts import MONTH_WEEKS, WeekFacts, week_facts
 from bot.digest.weeks import week_bounds
 from storage.alerts import alert_detail, open_alerts, raised_between
@@ -51,8 +50,6 @@ class DigestWeek:
     facts: WeekFacts
     open_alerts: list[AlertView] = field(default_factory=list)
     new_alerts: list[AlertView] = field(default_factory=list)  # raised since the week began
-    # Charts drawn for this week so far: every chat showing one gets the same bytes.
-    charts: ChartCache = field(default_factory=ChartCache, compare=False, repr=False)
 
     def compounds_under(self, unit_id: int) -> list[int]:
         """Compounds at or below a unit (for a grid: its assigned compounds), by name."""

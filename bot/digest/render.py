@@ -38,11 +38,14 @@ STEADY = 0.05  # a change smaller than this shows as "level"
 
 @dataclass(frozen=True)
 class DigestPart:
-    """A text, or a photo (``png``) with ``text`` as its caption."""
+    """A text, or a chart with ``text`` as its caption.
+
+    Rendering only describes the chart; ``ChartCache`` draws it (``charts.png(part.chart)``),
+    so a week's charts can be drawn together, in parallel, and once however many chats show
+    them."""
 
     text: str
-    png: bytes | None = None
-    chart: str = ""  # the chart's kind, for file names: dimensions, trend, ranking
+    chart: charts_module.AnyChart | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class Digest:
 
     def text(self) -> str:
         return "\n\n".join(part.text for part in self.parts if part.text)
+
+    def charts(self) -> list[charts_module.AnyChart]:
+        return [part.chart for part in self.parts if part.chart is not None]
 
 
 def render_digest(week: DigestWeek, *, audience: str, unit_id: int, locale: str) -> Digest:
@@ -173,11 +179,9 @@ def _resident_week_lines(week: DigestWeek, compound_id: int, _: Messages) -> lis
 def _dimension_chart(
     week: DigestWeek, compound_id: int, row: pd.Series, _: Messages
 ) -> DigestPart:
-    chart = render_index(
-        row, compound=week.name(compound_id), week=week.week, locale=_.locale, charts=week.charts
-    )
+    index = render_index(row, compound=week.name(compound_id), week=week.week, locale=_.locale)
     caption = _("digest.residents.caption", compound=week.name(compound_id))
-    return DigestPart(caption, chart.parts[0].png, "dimensions")
+    return DigestPart(caption, index.parts[0].chart)
 
 
 def render_index(
@@ -186,7 +190,6 @@ def render_index(
     compound: str,
     week: str,
     locale: str,
-    charts: charts_module.ChartCache | None = None,
 ) -> Digest:
     """``/index``: one compound's latest score, its four dimensions and their chart (drawn
     once per ``charts`` cache when one is given)."""
@@ -206,19 +209,15 @@ def render_index(
     previous = None
     if not any(_missing(row.get(f"delta_{name}")) for name in DIMENSIONS):
         previous = [float(row[name] - row[f"delta_{name}"]) for name in DIMENSIONS]
-    cache = charts or charts_module.ChartCache()
-    png = cache.png(
-        charts_module.dimensions_png,
-        charts_module.DimensionChart(
-            title=_("digest.chart.dimensions_title", compound=compound),
-            labels=[_(f"digest.dimension.{name}") for name in DIMENSIONS],
-            current=[float(row[name]) for name in DIMENSIONS],
-            previous=previous,
-            current_label=_("digest.chart.this_week"),
-            previous_label=_("digest.chart.last_week"),
-        ),
+    chart = charts_module.DimensionChart(
+        title=_("digest.chart.dimensions_title", compound=compound),
+        labels=[_(f"digest.dimension.{name}") for name in DIMENSIONS],
+        current=[float(row[name]) for name in DIMENSIONS],
+        previous=previous,
+        current_label=_("digest.chart.this_week"),
+        previous_label=_("digest.chart.last_week"),
     )
-    return Digest("index", 0, [DigestPart("\n".join(lines), png, "dimensions")])
+    return Digest("index", 0, [DigestPart("\n".join(lines), chart)])
 
 
 # -- Committee -------------------------------------------------------------------------------
@@ -247,7 +246,7 @@ def _committee(week: DigestWeek, unit_id: int, _: Messages) -> list[DigestPart]:
     )
     if trend is not None:
         caption = _("digest.committee.caption", committee=week.name(unit_id))
-        parts.append(DigestPart(caption, trend, "trend"))
+        parts.append(DigestPart(caption, trend))
     parts.append(DigestPart("\n".join(lines)))
     return parts
 
@@ -422,20 +421,15 @@ def _town(week: DigestWeek, unit_id: int, _: Messages) -> list[DigestPart]:
     parts = []
     series = _type_series(week, compounds, _)
     if series:
-        trend = _trend_png(week, series, _("digest.chart.trend_title", unit=week.name(unit_id)), _)
-        parts.append(
-            DigestPart(_("digest.town.caption_trend", town=week.name(unit_id)), trend, "trend")
-        )
+        trend = _trend(week, series, _("digest.chart.trend_title", unit=week.name(unit_id)), _)
+        parts.append(DigestPart(_("digest.town.caption_trend", town=week.name(unit_id)), trend))
     if groups:
-        ranking = week.charts.png(
-            charts_module.ranking_png,
-            charts_module.RankingChart(
-                title=_("digest.chart.ranking_title", town=week.name(unit_id)),
-                groups=groups,
-                x_label=_("digest.chart.ranking_x"),
-            ),
+        ranking = charts_module.RankingChart(
+            title=_("digest.chart.ranking_title", town=week.name(unit_id)),
+            groups=groups,
+            x_label=_("digest.chart.ranking_x"),
         )
-        parts.append(DigestPart(_("digest.town.caption_ranking"), ranking, "ranking"))
+        parts.append(DigestPart(_("digest.town.caption_ranking"), ranking))
     parts.append(DigestPart("\n".join(lines)))
     return parts
 
@@ -496,7 +490,9 @@ def _type_series(
 # -- Charts shared by audiences --------------------------------------------------------------
 
 
-def _trend_chart(week: DigestWeek, names: dict[str, int], title: str, _: Messages) -> bytes | None:
+def _trend_chart(
+    week: DigestWeek, names: dict[str, int], title: str, _: Messages
+) -> charts_module.TrendChart | None:
     history = week.history[week.history["compound_id"].isin(list(names.values()))]
     if history.empty:
         return None
@@ -507,21 +503,18 @@ def _trend_chart(week: DigestWeek, names: dict[str, int], title: str, _: Message
         if compound_id in table.index:
             row = table.loc[compound_id]
             series[name] = [None if _missing(row.get(p)) else float(row[p]) for p in periods]
-    return _trend_png(week, series, title, _) if series else None
+    return _trend(week, series, title, _) if series else None
 
 
-def _trend_png(
+def _trend(
     week: DigestWeek, series: dict[str, list[float | None]], title: str, _: Messages
-) -> bytes:
+) -> charts_module.TrendChart:
     periods = sorted(week.history["period"].unique())
-    return week.charts.png(
-        charts_module.trend_png,
-        charts_module.TrendChart(
-            title=title,
-            periods=[_week_short(p, _) for p in periods],
-            series=series,
-            y_label=_("digest.chart.trend_y"),
-        ),
+    return charts_module.TrendChart(
+        title=title,
+        periods=[_week_short(p, _) for p in periods],
+        series=series,
+        y_label=_("digest.chart.trend_y"),
     )
 
 

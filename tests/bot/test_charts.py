@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 from matplotlib import font_manager
@@ -90,3 +92,48 @@ def test_the_three_charts_render() -> None:
     assert _image(dims).size[0] >= 600
     assert _image(trend).size[0] >= 600
     assert _image(ranking).size[1] >= 200
+
+
+def _compound_charts(count: int) -> list[charts.DimensionChart]:
+    return [
+        charts.DimensionChart(
+            f"小区{n} 本周治理指数",
+            ["管理精细", "社群活力", "居民满意", "能力进步"],
+            [10.0 + n, 12.0, 14.0, 16.0],
+            None,
+            "本周",
+            "上周",
+        )  # fmt: skip
+        for n in range(count)
+    ]
+
+
+def test_a_weeks_charts_are_drawn_once_each_in_worker_processes(tmp_path: Path) -> None:
+    week = _compound_charts(charts.MIN_PARALLEL)
+    here = charts.ChartCache(workers=1)
+    here.draw_all(week)
+    workers = charts.ChartCache(tmp_path, workers=2)
+    workers.draw_all([*week, *week])  # a chart shown twice is drawn once
+    assert workers.drawn == here.drawn == len(week)
+    assert [workers.png(c) for c in week] == [here.png(c) for c in week]
+    assert sorted(p.name.split("-")[0] for p in tmp_path.iterdir()) == ["dimensions"] * len(week)
+    # The same week run again (after a crash, or `govbot digest`) draws nothing.
+    again = charts.ChartCache(tmp_path, workers=2)
+    again.draw_all(week)
+    assert again.drawn == 0
+    assert again.path(week[0]).read_bytes() == here.png(week[0])
+
+
+def test_charts_are_drawn_here_when_the_workers_are_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Broken:
+        def map(self, *_args: object) -> list[bytes]:
+            raise BrokenProcessPool("a worker was killed")
+
+    monkeypatch.setattr(charts, "_pool", lambda _workers: Broken())
+    week = _compound_charts(charts.MIN_PARALLEL)
+    cache = charts.ChartCache(tmp_path, workers=2)
+    cache.draw_all(week)
+    assert cache.drawn == len(week)
+    assert all(cache.path(c).exists() for c in week)
