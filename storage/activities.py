@@ -23,12 +23,13 @@ from sqlmodel import Session, col, select
 
 from storage.audit import record_audit
 from storage.bindings import bound_unit
+from storage.db import insert_row
 from storage.errors import DomainError
 from storage.org import compound_of, descendant_ids, grid_compound_ids
 from storage.org_tree import UnitNode, org_tree
 from storage.permissions import ACTION_ROLES, Action, active_roles, is_allowed
 from storage.roster import member_by_user
-from storage.tables import Activity, ActivityPerson, Member, UnitKind
+from storage.tables import Activity, ActivityPerson, AuditEvent, Member, UnitKind
 
 ACTIVITY_TYPES = (
     "volunteer",
@@ -173,18 +174,26 @@ def record_activity(
         existing.status == DISCARDED or (existing.status == CONFIRMED and problems)
     ):
         existing.status = UNCONFIRMED
-    session.add(activity)
-    session.flush()
-    people, unknown = _name_people(session, activity, named_user_ids, fresh=existing is None)
-    record_audit(
-        session,
-        at=now,
-        actor_member_id=member_id,
-        action="activity.reparse" if existing is not None else "activity.log",
-        entity="activity",
-        entity_id=activity.id,
-        detail={"chat": chat_id, "message": message_id, "problems": list(problems)},
-    )
+    detail = {"chat": chat_id, "message": message_id, "problems": list(problems)}
+    if existing is None:
+        # A new message: Core inserts, a fifth of the CPU of the ORM flush. The row and its
+        # audit are the same as record_audit and a flush would write.
+        insert_row(session, activity)
+        people, unknown = _name_people(session, activity, named_user_ids, fresh=True)
+        insert_row(session, _audit(now, member_id, "activity.log", activity.id, detail))
+    else:
+        session.add(activity)
+        session.flush()
+        people, unknown = _name_people(session, activity, named_user_ids, fresh=False)
+        record_audit(
+            session,
+            at=now,
+            actor_member_id=member_id,
+            action="activity.reparse",
+            entity="activity",
+            entity_id=activity.id,
+            detail=detail,
+        )
     session.commit()
     return Recorded(
         activity,
@@ -192,6 +201,20 @@ def record_activity(
         problems=problems,
         unknown_people=unknown,
         people=tuple(people),
+    )
+
+
+def _audit(
+    at: datetime, member_id: int, action: str, activity_id: int | None, detail: dict[str, Any]
+) -> AuditEvent:
+    """The row ``record_audit`` would add, for :func:`insert_row`."""
+    return AuditEvent(
+        at=at,
+        actor_member_id=member_id,
+        action=action,
+        entity="activity",
+        entity_id=activity_id,
+        detail=json.dumps(detail, ensure_ascii=False, default=str),
     )
 
 
