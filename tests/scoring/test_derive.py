@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring.derive import derive_indicators, week_start
+from scoring.catalog import load_catalog
+from scoring.derive import derive_indicator_history, derive_indicators, week_start
 
 WEEK = "2026-W10"  # Monday 2026-03-02; the 13-week window is [2025-12-08, 2026-03-09) local
 
@@ -187,3 +188,119 @@ def test_week_labels() -> None:
     assert str(week_start(WEEK)) == "2026-03-02"
     with pytest.raises(ValueError, match="ISO week"):
         week_start("March")
+
+
+# -- Several weeks at once ----------------------------------------------------------------------
+# W08, W09 and W10 are derived together; their 13-week windows start on Mondays 2025-11-24,
+# 2025-12-01 and 2025-12-08 and end before 2026-02-23, 2026-03-02 and 2026-03-09 (local).
+
+WEEKS = ["2026-W08", "2026-W09", "2026-W10"]
+
+HISTORY_ACTIVITIES = pd.DataFrame(
+    [
+        _activity("A", "meeting", "2025-11-24", meeting_type="review"),  # W08's first day only
+        _activity("A", "meeting", "2025-12-07", meeting_type="coordination"),  # W08 and W09
+        _activity("A", "meeting", "2026-03-01", meeting_type="hearing"),  # W09 and W10
+        _activity("Z", "meeting", "2026-03-01", meeting_type="hearing"),  # not a compound given
+        _activity("A", "drill", "2026-02-25"),  # in W09
+        _activity("A", "drill", "2026-03-04"),  # in W10
+    ]
+)
+
+HISTORY_ISSUES = pd.DataFrame(
+    [
+        # 23:59:59 on Sunday 8 March in Shanghai: the last second of W10
+        _issue(1, "utility_outage", "2026-03-08T15:59:59", state="reported"),
+        # 00:00 on Monday 9 March in Shanghai: after every window
+        _issue(2, "utility_outage", "2026-03-08T16:00:00", state="reported"),
+        # closed in W08's window only (2025-11-25), after 12 hours
+        _issue(3, "parking", "2025-11-24T12:00", closed_at=_utc("2025-11-25T00:00")),
+        # closed in all three windows, after 8 hours
+        _issue(4, "parking", "2026-01-10T00:00", closed_at=_utc("2026-01-10T08:00")),
+    ]
+)
+
+HISTORY_CHECKINS = pd.DataFrame(
+    {
+        "compound_id": ["A", "A", "A", "A", "A"],
+        "building_id": ["A-1", "A-1", "A-1", "A-2", "A-2"],
+        "week": ["2026-W08", "2026-W09", "2026-W10", "2026-W10", "2026-W10"],  # A-2 twice
+        "status": ["ok", "ok", "issue", "ok", "ok"],
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def history() -> pd.Series:
+    catalog = load_catalog()
+    catalog.loc["drills", "window_weeks"] = 1  # one leaf with its own window
+    long = derive_indicator_history(
+        compounds=COMPOUNDS,
+        weeks=WEEKS,
+        issues=HISTORY_ISSUES,
+        activities=HISTORY_ACTIVITIES,
+        checkins=HISTORY_CHECKINS,
+        catalog=catalog,
+    )
+    assert list(pd.unique(long["period"])) == WEEKS
+    assert set(long["compound_id"]) == {"A", "B"}
+    return long.set_index(["period", "compound_id", "indicator_id"])["value"]
+
+
+@pytest.mark.parametrize(
+    ("indicator", "expected"),
+    [
+        ("three_meetings", [2.0, 2.0, 1.0]),
+        ("drills", [0.0, 1.0, 1.0]),  # a one-week window
+        ("utility_anomalies", [0.0, 0.0, 5.0]),  # 1 per 0.2 thousand households, in W10
+        ("complaint_closing_days", [(0.5 + 1 / 3) / 2, 1 / 3, 1 / 3]),
+        ("checkin_rate", [1 / 26, 2 / 26, 4 / 26]),  # 2 buildings x 13 weeks
+    ],
+)
+def test_each_week_has_its_own_window(
+    history: pd.Series, indicator: str, expected: list[float]
+) -> None:
+    got = [history.loc[(week, "A", indicator)] for week in WEEKS]
+    assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_history_is_the_weeks_derived_one_by_one(history: pd.Series) -> None:
+    catalog = load_catalog()
+    catalog.loc["drills", "window_weeks"] = 1
+    for week in WEEKS:
+        one = derive_indicators(
+            compounds=COMPOUNDS,
+            week=week,
+            issues=HISTORY_ISSUES,
+            activities=HISTORY_ACTIVITIES,
+            checkins=HISTORY_CHECKINS,
+            catalog=catalog,
+        ).set_index(["compound_id", "indicator_id"])["value"]
+        pd.testing.assert_series_equal(one, history.xs(week), check_exact=True)
+
+
+def test_a_mean_is_the_float_pandas_gives_whichever_weeks_are_derived() -> None:
+    """Closing times of 1, 1/2 … 1/10 days, one a week, in the weeks the W09 and W10 windows
+    share: both weeks give, to the last bit, the mean pandas gives over those issues in record
+    order (as the derivation did week by week). Adding up per week first rounds differently;
+    and a threshold built from a single compound compares a value with itself, so the last
+    bit can decide a score."""
+    start = pd.Timestamp("2025-12-10T00:00", tz="UTC")
+    days = [1 / k for k in range(1, 11)]
+    issues = pd.DataFrame(
+        [
+            _issue(
+                k,
+                "parking",
+                str(start + pd.Timedelta(weeks=k)),
+                closed_at=start + pd.Timedelta(weeks=k, days=d),
+            )
+            for k, d in enumerate(days)
+        ]  # fmt: skip
+    )
+    long = derive_indicator_history(compounds=COMPOUNDS, weeks=WEEKS[1:], issues=issues)
+    closing = long[long["indicator_id"] == "complaint_closing_days"].set_index("period")["value"]
+    seconds = (issues["closed_at"] - issues["reported_at"]).dt.total_seconds()
+    expected = (seconds / 86400.0).groupby(issues["compound_id"]).mean()["A"]
+    assert closing["2026-W09"] == expected
+    assert closing["2026-W10"] == expected
