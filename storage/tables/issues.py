@@ -22,6 +22,11 @@ class Issue(SQLModel, table=True):
         UniqueConstraint("source_chat_id", "source_message_id", name="uq_issue_source"),
         Index("ix_issue_compound_category_reported", "compound_id", "category_id", "reported_at"),
         Index("ix_issue_state_due", "state", "resolve_due_at"),
+        # one range each for the weekly index's bounded read (storage/records.py: read_issues)
+        Index("ix_issue_reported_at", "reported_at"),
+        Index("ix_issue_closed_at", "closed_at"),
+        Index("ix_issue_resolved_at", "resolved_at"),
+        Index("ix_issue_resolve_due_at", "resolve_due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

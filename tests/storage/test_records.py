@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from scoring.derive import derive_indicators
+from storage import records
 from storage.db import Database
 from storage.records import (
     read_activities,
@@ -14,6 +16,7 @@ from storage.records import (
     read_compounds,
     read_imported,
     read_issues,
+    read_records,
 )
 from storage.tables import Activity, Checkin, ImportedIndicator, Issue
 from tests.district import District
@@ -134,3 +137,122 @@ def test_imported_values_hold_until_a_newer_period(database: Database, district:
     assert frame["period"].tolist() == ["2026-W45", "2026-W46"]
     assert frame["compound_id"].tolist() == [str(sunshine)] * 2
     assert frame["housing_type"].tolist() == ["commercial"] * 2
+
+
+def test_issues_are_kept_for_each_of_the_five_reasons(
+    database: Database, district: District
+) -> None:
+    sunshine = district.units["sunshine"]
+    since = NOW - timedelta(weeks=13)
+    old = since - timedelta(days=30)
+    before = since - timedelta(days=1)
+    after = since + timedelta(days=1)
+    issues = {
+        "reported after": _issue(sunshine, after, state="closed", closed_at=after),
+        "due after": _issue(sunshine, old, state="closed", closed_at=before,
+                            resolve_due_at=after),
+        "closed after": _issue(sunshine, old, state="closed", closed_at=after),
+        "resolved after": _issue(sunshine, old, state="closed", closed_at=before,
+                                 resolved_at=after),
+        "still open": _issue(sunshine, old),
+        "done before": _issue(sunshine, old, state="closed", closed_at=before,
+                              resolved_at=before),
+    }  # fmt: skip
+    with database.session() as session:
+        for message_id, issue in enumerate(issues.values()):
+            issue.source_message_id = message_id
+            session.add(issue)
+        session.commit()
+        ids = {name: issue.id for name, issue in issues.items()}
+    statements: list[str] = []
+    with database.read_session() as session:
+        raw = session.connection().connection.driver_connection
+        raw.set_trace_callback(statements.append)
+        frame = read_issues(session, since=since)
+        raw.set_trace_callback(None)
+        plan = raw.execute(f"EXPLAIN QUERY PLAN {statements[-1]}").fetchall()
+    kept = set(frame["issue_id"])
+    assert kept == {ids[name] for name in issues if name != "done before"}
+    assert frame["issue_id"].is_monotonic_increasing
+    # every term is an index range (migration 0004), never a scan of every issue ever stored
+    assert not [step for *_, step in plan if str(step).startswith("SCAN issue")]
+
+
+def test_the_index_reads_compact_frames_that_derive_the_same_values(
+    database: Database, district: District
+) -> None:
+    sunshine = district.units["sunshine"]
+    day = date(2026, 11, 10)
+    with database.session() as session:
+        session.add(_issue(sunshine, NOW - timedelta(days=3), category_id="utility_outage"))
+        session.add(_activity(sunshine, day, 1, activity_type="volunteer", participants=10,
+                              party_members=4, person_hours=20.0, status="confirmed"))  # fmt: skip
+        session.add(_activity(sunshine, day, 2, activity_type="volunteer", person_hours=99.0))
+        session.add(_activity(sunshine, day, 3, activity_type="meeting", meeting_type="hearing",
+                              status="confirmed"))  # fmt: skip
+        session.commit()
+    since = NOW - timedelta(weeks=13)
+    with database.read_session() as session:
+        frames = read_records(session, since=since)
+        issues = read_issues(session, since=since)
+        activities = read_activities(session, since=since.date())
+    for frame, column in ((frames.issues, "category_id"), (frames.issues, "state"),
+                          (frames.activities, "activity_type"),
+                          (frames.activities, "meeting_type")):  # fmt: skip
+        assert isinstance(frame[column].dtype, pd.CategoricalDtype), column
+    assert frames.activities["confirmed"].all()  # the unconfirmed one is not read
+    assert len(frames.activities) == 2
+    assert frames.activities["occurred_on"].tolist() == [pd.Timestamp(day)] * 2
+    assert activities["occurred_on"].tolist() == [day] * 3  # the public frame keeps dates
+    for week in ("2026-W45", "2026-W46"):
+        compact = derive_indicators(
+            compounds=frames.compounds, week=week, issues=frames.issues,
+            activities=frames.activities, checkins=frames.checkins,
+        )  # fmt: skip
+        plain = derive_indicators(
+            compounds=frames.compounds, week=week, issues=issues, activities=activities,
+            checkins=frames.checkins,
+        )  # fmt: skip
+        pd.testing.assert_frame_equal(compact, plain)
+
+
+def test_reading_in_chunks_gives_the_same_frames(
+    database: Database, district: District, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sunshine, plum = district.units["sunshine"], district.units["plum"]
+    with database.session() as session:
+        for k in range(7):
+            at = NOW - timedelta(days=k + 1)
+            session.add(_issue(sunshine if k % 2 else plum, at, category_id=f"c{k % 3}",
+                               source_message_id=k, rating=k % 5 or None))  # fmt: skip
+            session.add(_activity(plum, at.date(), k, activity_type=f"t{k % 4}",
+                                  meeting_type="review" if k == 3 else None,
+                                  status="confirmed"))  # fmt: skip
+        session.commit()
+    since = NOW - timedelta(weeks=13)
+
+    def read() -> tuple[pd.DataFrame, ...]:
+        with database.read_session() as session:
+            frames = read_records(session, since=since)
+            return (
+                read_issues(session, since=since),
+                read_activities(session, since=since.date()),
+                frames.issues,
+                frames.activities,
+            )
+
+    whole = read()
+    monkeypatch.setattr(records, "_CHUNK_ROWS", 3)
+    for one, chunked in zip(whole, read(), strict=True):
+        pd.testing.assert_frame_equal(one, chunked)
+
+
+def test_empty_tables_give_empty_frames_with_the_columns(database: Database) -> None:
+    with database.read_session() as session:
+        issues = read_issues(session, since=NOW)
+        activities = read_activities(session, since=NOW.date())
+        frames = read_records(session, since=NOW)
+    assert len(issues) == len(activities) == len(frames.issues) == len(frames.activities) == 0
+    assert str(issues["reported_at"].dt.tz) == "UTC"
+    assert "confirmed" in activities
+    assert list(frames.activities.columns) == list(activities.columns)
