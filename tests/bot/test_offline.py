@@ -408,6 +408,26 @@ async def test_fault_for_one_chat_spares_others(
     assert offline_api.texts(GROUP["id"]) == ["群聊"]
 
 
+async def test_faults_for_any_chat_and_for_one_chat_are_taken_in_the_order_injected(
+    offline_app: Application, offline_api: OfflineBotAPI
+):
+    offline_api.fail_next("sendMessage", error=Fault.server_error())
+    offline_api.fail_next("sendMessage", GROUP["id"], error=Fault.forbidden())
+    offline_api.fail_next("sendMessage", error=Fault.bad_request())
+
+    with pytest.raises(NetworkError) as caught:  # the earliest, for any chat
+        await offline_app.bot.send_message(GROUP["id"], "一")
+    assert type(caught.value) is NetworkError  # the 502, not the later BadRequest
+    with pytest.raises(Forbidden):  # this chat's own, injected before the last
+        await offline_app.bot.send_message(GROUP["id"], "二")
+    with pytest.raises(BadRequest):
+        await offline_app.bot.send_message(ALICE["id"], "三")
+    await offline_app.bot.send_message(GROUP["id"], "四")
+
+    assert offline_api.texts(GROUP["id"]) == ["四"]
+    assert offline_api.pending_faults == 0
+
+
 # -- Rate limits -----------------------------------------------------------------------------
 
 

@@ -18,11 +18,11 @@ from typing import Any
 import httpx
 import pytest
 from sqlmodel import select
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TimedOut
 from telegram.request import RequestData
 
-from bot.offline import Fault, OfflineBotAPI, RateLimits, SentCall
+from bot.offline import SEND_METHODS, Fault, OfflineBotAPI, RateLimits, SentCall
 from bot.pacing import Pacing
 from bot.sender import OutboxSender, start_sender, stop_sender
 from storage import outbox
@@ -59,26 +59,23 @@ class SimulatedKill(BaseException):
     """Stands for SIGKILL: nothing catches it, nothing after it runs."""
 
 
-class KillingBot:
-    """A Bot stand-in that dies before its ``kill_at``-th send (0-based)."""
+class KillingAPI(OfflineBotAPI):
+    """The offline server, except that the process dies as its ``kill_at``-th send (0-based)
+    is about to reach it. The kill is seen at the transport, where Telegram would see it, so
+    the test holds whichever Bot method the sender calls. The restarted process lives on."""
 
-    def __init__(self, bot: Bot, kill_at: int | None = None) -> None:
-        self._bot = bot
-        self.kill_at = kill_at
-        self.sends = 0
+    kill_at: int | None = None
+    sends = 0
 
-    async def send_message(self, **kwargs: Any) -> Any:
-        self._maybe_die()
-        return await self._bot.send_message(**kwargs)
-
-    async def send_photo(self, **kwargs: Any) -> Any:
-        self._maybe_die()
-        return await self._bot.send_photo(**kwargs)
-
-    def _maybe_die(self) -> None:
-        if self.sends == self.kill_at:
-            raise SimulatedKill
-        self.sends += 1
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, *a: Any, **k: Any
+    ) -> tuple[int, bytes]:
+        if url.rsplit("/", 1)[-1] in SEND_METHODS:
+            if self.sends == self.kill_at:
+                self.kill_at = None
+                raise SimulatedKill
+            self.sends += 1
+        return await super().do_request(url, method, request_data, *a, **k)
 
 
 @pytest.fixture
@@ -222,6 +219,40 @@ async def test_photos_captions_and_buttons_are_sent_as_stored(
     assert calls[1].caption is None
     assert calls[2].text == long_caption
     assert calls[3].reply_markup == markup
+
+
+async def test_each_request_is_the_one_send_message_or_send_photo_would_make(
+    database: Database, vt: VirtualTime, api: OfflineBotAPI, bot: Bot, tmp_path: Path
+):
+    """The sender skips PTB's ``send_*`` wrappers (it never needs the ``Message`` they build):
+    what reaches Telegram must still be exactly what they would have sent."""
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+    markup = {"inline_keyboard": [[{"text": "详情", "callback_data": "digest:1"}]]}
+    enqueue(
+        database,
+        GROUP,
+        photo_part(str(chart), caption="<b>本周</b> & 指数"),
+        photo_part(str(chart)),
+        text_part("<i>完</i>", reply_markup=markup),
+        text_part("再见"),
+    )
+    await make_sender(bot, database, vt).drain_until_idle()
+    by_sender = api.sent(GROUP)
+
+    api.clear()
+    photo = chart.read_bytes()
+    await bot.send_photo(GROUP, photo, caption="<b>本周</b> & 指数", parse_mode="HTML")
+    await bot.send_photo(GROUP, photo, parse_mode="HTML")
+    keyboard = InlineKeyboardMarkup.de_json(markup, bot)
+    await bot.send_message(GROUP, "<i>完</i>", parse_mode="HTML", reply_markup=keyboard)
+    await bot.send_message(GROUP, "再见", parse_mode="HTML")
+    by_ptb = api.sent(GROUP)
+
+    def request(call: SentCall) -> tuple[Any, ...]:
+        return (call.method, dict(call.params), call.files)
+
+    assert [request(c) for c in by_sender] == [request(c) for c in by_ptb]
 
 
 # -- Faults -------------------------------------------------------------------------------------
@@ -455,15 +486,18 @@ async def _resume(database: Database, bot: Bot, vt: VirtualTime) -> None:
 
 @pytest.mark.parametrize("seed", range(12))
 async def test_killed_before_a_random_send_then_resumed_sends_each_part_once(
-    database: Database, vt: VirtualTime, api: OfflineBotAPI, bot: Bot, seed: int
+    database: Database, vt: VirtualTime, seed: int
 ):
     expected = _fanout(database, 40)
     total = sum(len(parts) for parts in expected.values())
-    killer = KillingBot(bot, kill_at=random.Random(seed).randrange(total))
+    api = KillingAPI(clock=vt, rate_limits=RateLimits(), monotonic=vt.monotonic)
+    api.kill_at = kill_at = random.Random(seed).randrange(total)
 
-    with pytest.raises(SimulatedKill):
-        await make_sender(killer, database, vt).drain_until_idle()
-    await _resume(database, bot, vt)
+    async with Bot(TOKEN, request=api) as bot:
+        with pytest.raises(SimulatedKill):
+            await make_sender(bot, database, vt).drain_until_idle()
+        assert api.sends == kill_at  # it died as the random send was about to go out
+        await _resume(database, bot, vt)
 
     assert {chat: api.texts(chat) for chat in expected} == expected
     assert api.violations == 0
