@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from bot.digest.weeks import week_bounds, weeks_ending
-from scoring import build_thresholds, load_catalog, rank_intervals, score_snapshot
+from scoring import build_thresholds, load_catalog, rank_intervals
 from scoring.derive import derive_indicator_history
+from scoring.snapshot import score_validated
 from scoring.values import validate_values
 from storage.db import Database
 from storage.records import RecordFrames, read_imported, read_records
@@ -58,8 +59,8 @@ def score_week(
         thresholds = build_thresholds(values, catalog)
         with database.session() as session:
             save_thresholds(session, thresholds=thresholds, now=now)
-    scored = values[values["period"].isin(weeks[-SCORED_WEEKS:])]
-    snapshot = score_snapshot(scored, thresholds, catalog, period=week)
+    scored = values[values["period"].isin(weeks[-SCORED_WEEKS:])].reset_index(drop=True)
+    snapshot = score_validated(scored, thresholds, catalog, period=week)  # validated above
     intervals = rank_intervals([snapshot], catalog, draws=RANK_DRAWS)
     with database.session() as session:
         return store_snapshot(session, snapshot=snapshot, intervals=intervals, now=now)
