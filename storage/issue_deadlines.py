@@ -16,11 +16,8 @@ from sqlmodel import Session, col, select
 
 from storage.issue_policy import DEFAULT_POLICY, IssuePolicy
 from storage.issue_states import SYSTEM, State, apply_transition, record_event
-from storage.issue_views import current_due
+from storage.issue_views import RESOLVING_STATES, current_due
 from storage.tables import Issue
-
-# The states whose deadline is resolve-by (``current_due``); REPORTED's is respond-by.
-RESOLVING_STATES = (State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS, State.REOPENED)
 
 
 @dataclass(frozen=True)

@@ -69,11 +69,15 @@ class IssueView:
         return self.due_at is not None and now > self.due_at
 
 
+# The states whose deadline is resolve-by; REPORTED's is respond-by.
+RESOLVING_STATES = (State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS, State.REOPENED)
+
+
 def current_due(issue: Issue) -> datetime | None:
     """Respond-by while nobody has taken it up; resolve-by while it is being handled."""
     if issue.state == State.REPORTED:
         return issue.respond_due_at
-    if issue.state in (State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS, State.REOPENED):
+    if issue.state in RESOLVING_STATES:
         return issue.resolve_due_at
     return None
 
