@@ -63,8 +63,9 @@ from storage.activities import (
     unit_names,
     unparsed_parts,
 )
-from storage.bindings import bound_unit
+from storage.bindings import BoundUnit, bound_unit
 from storage.errors import DomainError
+from storage.org_tree import OrgTree, org_tree
 from storage.tables import Activity, Audience, Member
 
 logger = logging.getLogger(__name__)
@@ -204,11 +205,17 @@ class _Facts:
 def _view_facts(
     session: Session, *, activity: Activity, chat_id: int, people: Sequence[Member] | None = None
 ) -> _Facts:
-    compound, building = unit_names(session, activity=activity)
-    binding = bound_unit(session, chat_id=chat_id)
-    public = binding is not None and binding.audience == Audience.RESIDENTS
     if people is None:
         people = named_people(session, activity_id=activity.id or 0)
+    binding = bound_unit(session, chat_id=chat_id)
+    return _facts(activity, binding, org_tree(session), people)
+
+
+def _facts(
+    activity: Activity, binding: BoundUnit | None, tree: OrgTree, people: Sequence[Member]
+) -> _Facts:
+    compound, building = unit_names(tree, activity=activity)
+    public = binding is not None and binding.audience == Audience.RESIDENTS
     shown = [p.name for p in people if p.name and (p.show_name_publicly or not public)]
     hidden = len(people) - len(shown)
     return _Facts(compound, building, shown, hidden, unparsed_parts(activity), public)
@@ -217,14 +224,16 @@ def _view_facts(
 def _record_and_describe(
     session: Session, *, chat_id: int, edited: bool, **kwargs: Any
 ) -> tuple[Recorded, _Facts | None]:
-    """Record the message and read what its reply shows, in one session (None: no reply due,
-    the same update seen again)."""
+    """Record the message and read what its reply shows, in one transaction (None: no reply
+    due, the same update seen again). The chat's binding and the org tree are read before
+    ``record_activity`` commits: the commit changes neither."""
+    binding = bound_unit(session, chat_id=chat_id)
+    tree = org_tree(session)
     recorded = record_activity(session, chat_id=chat_id, edited=edited, **kwargs)
     activity = recorded.activity
     if not recorded.created and not edited and activity.reply_message_id is not None:
         return recorded, None
-    facts = _view_facts(session, activity=activity, chat_id=chat_id, people=recorded.people)
-    return recorded, facts
+    return recorded, _facts(activity, binding, tree, recorded.people)
 
 
 async def _view(

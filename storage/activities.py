@@ -26,7 +26,7 @@ from storage.bindings import bound_unit
 from storage.db import insert_row
 from storage.errors import DomainError
 from storage.org import compound_of, descendant_ids, grid_compound_ids
-from storage.org_tree import UnitNode, org_tree
+from storage.org_tree import OrgTree, UnitNode, org_tree
 from storage.permissions import ACTION_ROLES, Action, active_roles, is_allowed
 from storage.roster import member_by_user
 from storage.tables import Activity, ActivityPerson, AuditEvent, Member, UnitKind
@@ -614,9 +614,10 @@ def unparsed_parts(activity: Activity) -> list[str]:
     return [str(p) for p in parts] if isinstance(parts, list) else []
 
 
-def unit_names(session: Session, *, activity: Activity) -> tuple[str | None, str | None]:
-    """``(compound name, building name)`` of an activity, for its reply."""
-    nodes = org_tree(session).nodes
+def unit_names(tree: OrgTree, *, activity: Activity) -> tuple[str | None, str | None]:
+    """``(compound name, building name)`` of an activity, for its reply (``org_tree(session)``
+    read in the transaction that placed it, or later: units are never removed)."""
+    nodes = tree.nodes
     compound = nodes.get(activity.compound_id) if activity.compound_id else None
     building = nodes.get(activity.building_id) if activity.building_id else None
     return (compound.name if compound else None, building.name if building else None)
