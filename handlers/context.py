@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from handlers.i18n import DEFAULT_LOCALE, Messages
 from storage.clock import Clock
 from storage.db import Database
-from storage.roster import member_by_user
+from storage.roster import member_snapshot
 from storage.tables import Member
 
 T = TypeVar("T")
@@ -62,7 +62,7 @@ class GovContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
             return None
         cached = self._govbot_member
         if cached is None or cached[0] != user.id:
-            cached = (user.id, await self.db(member_by_user, user_id=user.id))
+            cached = (user.id, await self.db(member_snapshot, user_id=user.id))
             self._govbot_member = cached
         return cached[1]
 

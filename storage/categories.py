@@ -74,6 +74,11 @@ class CategoryCatalog:
         if FALLBACK_ID not in self._by_id:
             raise CatalogError(f"the catalogue has no {FALLBACK_ID!r} fallback category")
         self._matchers = tuple(_build_matchers(self._categories))
+        # Every keyword's first character → the matchers (by position) it may start: a text
+        # is checked only against keywords whose first character it contains.
+        self._by_first: dict[str, list[int]] = {}
+        for order, matcher in enumerate(self._matchers):
+            self._by_first.setdefault(matcher.keyword[:1], []).append(order)
 
     def get(self, category_id: str) -> Category:
         """Return the category with this id; KeyError if there is none."""
@@ -97,7 +102,11 @@ class CategoryCatalog:
         """
         lowered = text.lower()
         scores: dict[str, tuple[int, int, int, int]] = {}
-        for order, matcher in enumerate(self._matchers):
+        candidates = self._by_first.get("", []).copy()
+        for char in set(lowered):
+            candidates.extend(self._by_first.get(char, ()))
+        for order in sorted(candidates):  # file order, as if every keyword were tried
+            matcher = self._matchers[order]
             if not _matches(matcher, lowered):
                 continue
             category = matcher.category
@@ -115,9 +124,9 @@ class CategoryCatalog:
 
 
 def _matches(matcher: _Matcher, lowered: str) -> bool:
-    if matcher.pattern is None:
-        return matcher.keyword in lowered
-    return matcher.pattern.search(lowered) is not None
+    if matcher.keyword not in lowered:
+        return False
+    return matcher.pattern is None or matcher.pattern.search(lowered) is not None
 
 
 def _build_matchers(categories: Iterable[Category]) -> Iterable[_Matcher]:
