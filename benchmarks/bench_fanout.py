@@ -337,6 +337,8 @@ def main() -> int:
     ceiling = next((r for r in results if r["run"] == "ceiling"), None)
     if ceiling is not None:
         for result in results:
+            if result is ceiling:
+                continue
             # How much of the sender's flat-out rate (same run, same machine) the limits ask
             # for: near 1, the test measures the machine rather than the sender's pacing.
             result["allowed_share_of_ceiling"] = round(
