@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
 from storage.issue_policy import DEFAULT_POLICY, IssuePolicy
 from storage.issue_states import SYSTEM, State, apply_transition, record_event
 from storage.issue_views import RESOLVING_STATES, current_due
-from storage.tables import Issue
+from storage.tables import Issue, UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -34,49 +34,54 @@ def scan_deadlines(
     session: Session, *, now: datetime, policy: IssuePolicy = DEFAULT_POLICY
 ) -> list[Announcement]:
     """Mark and return every reminder, alert, escalation and auto-close that is due now."""
+    issues = _maybe_due(session, now=now, policy=policy)
+    if not issues:
+        return []
     found: list[Announcement] = []
-    for issue in _maybe_due(session, now=now, policy=policy):
-        found += _check_open(session, issue, now, policy)
-    cutoff = now - policy.auto_close_after
-    stale = session.exec(
-        select(Issue)
-        .where(Issue.state == State.RESOLVED, col(Issue.resolved_at) <= cutoff)
-        .order_by(col(Issue.id))
-    ).all()
-    for issue in stale:
-        apply_transition(session, issue, "auto_close", actor=SYSTEM, now=now, note="unconfirmed")
-        issue.closed_at = now
-        issue.close_reason = "unconfirmed"
-        found.append(
-            Announcement("auto_closed", issue.id or 0, "confirm", issue.resolved_at or now)
-        )
+    for issue in issues:
+        if issue.state != State.RESOLVED:
+            found += _check_open(session, issue, now, policy)
+    for issue in issues:
+        if issue.state == State.RESOLVED:
+            apply_transition(
+                session, issue, "auto_close", actor=SYSTEM, now=now, note="unconfirmed"
+            )
+            issue.closed_at = now
+            issue.close_reason = "unconfirmed"
+            found.append(
+                Announcement("auto_closed", issue.id or 0, "confirm", issue.resolved_at or now)
+            )
     session.commit()
     return found
 
 
+# The issues something may be due for, as plain SQL (the scan runs every few minutes, and an
+# ORM query costs several times the scan's own work): open issues whose deadline is near enough
+# and that have not had all three announcements, and resolved issues nobody confirmed in time.
+_RESOLVING = ", ".join(f"'{state.value}'" for state in RESOLVING_STATES)
+_MAYBE_DUE = text(
+    "SELECT id FROM issue WHERE"
+    f" (((state = '{State.REPORTED.value}' AND respond_due_at <= :respond)"
+    f"   OR (state IN ({_RESOLVING}) AND resolve_due_at <= :resolve))"
+    "  AND (reminded_at IS NULL OR overdue_alerted_at IS NULL OR escalated_at IS NULL))"
+    f" OR (state = '{State.RESOLVED.value}' AND resolved_at <= :unconfirmed)"
+).bindparams(
+    *(bindparam(name, type_=UTCDateTime()) for name in ("respond", "resolve", "unconfirmed"))
+)
+
+
 def _maybe_due(session: Session, *, now: datetime, policy: IssuePolicy) -> Sequence[Issue]:
-    """The open issues a reminder, alert or escalation may be due for now: those whose deadline
-    is near enough and that have not had all three. The scan runs every few minutes; loading
-    every open issue each time would cost more than everything it sends."""
     # Nothing is due earlier than this share of the allowed time before the deadline.
     lead = max(policy.remind_when_left, 1 - policy.escalate_factor, 0.0)
-    respond = now + lead * max(t.respond for t in policy.tiers.values())
-    resolve = now + lead * max(t.resolve for t in policy.tiers.values())
-    return session.exec(
-        select(Issue)
-        .where(
-            or_(
-                and_(col(Issue.state) == State.REPORTED, col(Issue.respond_due_at) <= respond),
-                and_(col(Issue.state).in_(RESOLVING_STATES), col(Issue.resolve_due_at) <= resolve),
-            ),
-            or_(
-                col(Issue.reminded_at).is_(None),
-                col(Issue.overdue_alerted_at).is_(None),
-                col(Issue.escalated_at).is_(None),
-            ),
-        )
-        .order_by(col(Issue.id))
-    ).all()
+    times = {
+        "respond": now + lead * max(t.respond for t in policy.tiers.values()),
+        "resolve": now + lead * max(t.resolve for t in policy.tiers.values()),
+        "unconfirmed": now - policy.auto_close_after,
+    }
+    ids = session.connection().execute(_MAYBE_DUE, times).scalars().all()
+    if not ids:
+        return []
+    return session.exec(select(Issue).where(col(Issue.id).in_(ids)).order_by(col(Issue.id))).all()
 
 
 def _check_open(
