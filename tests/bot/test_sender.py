@@ -27,6 +27,7 @@ from bot.pacing import Pacing
 from bot.sender import OutboxSender, start_sender, stop_sender
 from storage import outbox
 from storage.bindings import active_binding, bind_chat, binding_for_chat, create_bind_code
+from storage.clock import SystemClock
 from storage.db import Database
 from storage.outbox import OutboxState, photo_part, text_part
 from storage.tables import Audience, OutboxMessage
@@ -172,6 +173,37 @@ async def test_a_fanout_to_hundreds_of_chats_keeps_every_limit(
     sends = [call.at for call in api.sent() if call.method == "sendMessage"]
     span = (max(sends) - min(sends)).total_seconds() + 1.0 / scale
     assert 0.9 <= total / span / (30 * scale) <= 1.0
+
+
+async def test_parts_answered_together_share_a_commit_and_never_more_than_max_in_flight(
+    database: Database, monkeypatch: Any
+):
+    """A fast fan-out commits several confirmations at once (a group commit), yet no commit
+    holds more parts than may be in flight: that is what bounds a kill's resends.
+
+    Real time here, with every limit compressed 1000×: under the virtual clock the sends of
+    a drain never overlap, so there would be nothing to group. It takes a fraction of a
+    second and asserts nothing about time."""
+    expected = _fanout(database, 60)
+    real: Callable[..., Any] = outbox.mark_parts_sent
+    batches: list[int] = []
+
+    def counting(session: Any, **kwargs: Any) -> Any:
+        batches.append(len(kwargs["confirmed"]))
+        return real(session, **kwargs)
+
+    monkeypatch.setattr(outbox, "mark_parts_sent", counting)
+    clock = SystemClock()
+    api = OfflineBotAPI(clock=clock, rate_limits=RateLimits(scale=1000.0))
+    async with Bot(TOKEN, request=api) as bot:
+        sender = OutboxSender(bot, database, clock, pacing=Pacing(scale=1000.0), max_in_flight=6)
+        await sender.drain_until_idle()
+
+    assert api.violations == 0
+    assert {chat: api.texts(chat) for chat in expected} == expected
+    assert sum(batches) == sum(len(parts) for parts in expected.values())
+    assert len(batches) < sum(batches)  # parts shared commits
+    assert max(batches) <= 6
 
 
 async def test_one_group_gets_at_most_twenty_a_minute_and_a_private_chat_one_a_second(
