@@ -176,8 +176,8 @@ def record_activity(
         existing.status = UNCONFIRMED
     detail = {"chat": chat_id, "message": message_id, "problems": list(problems)}
     if existing is None:
-        # A new message: Core inserts, a fifth of the CPU of the ORM flush. The row and its
-        # audit are the same as record_audit and a flush would write.
+        # A new message: plain INSERTs (insert_row), a fifth of the ORM flush's CPU; the rows
+        # are those a flush and record_audit would write.
         insert_row(session, activity)
         people, unknown = _name_people(session, activity, named_user_ids, fresh=True)
         insert_row(session, _audit(now, member_id, "activity.log", activity.id, detail))

@@ -267,7 +267,7 @@ def report_issue(
         longitude=location[1] if location else None,
     )
     try:
-        issue_id = insert_row(session, issue)  # Core inserts: the ORM flush cost 1 ms a report
+        issue_id = insert_row(session, issue)  # plain INSERTs: the ORM flush cost 1 ms a report
     except IntegrityError:  # the same message, recorded a moment ago by another worker
         session.rollback()
         again = issue_by_source(session, chat_id=chat_id, message_id=message_id)
