@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.audit import record_audit
 from storage.errors import DomainError
@@ -229,24 +229,25 @@ def scan_silent_buildings(
     for grant, unit in _leader_grants(session):
         if grant.granted_at <= since and unit.id is not None:
             watched[unit.id] = unit
+    last_seen_by_building = _last_signs_of_life(session)
+    open_alerts: dict[int, list[Alert]] = {}
+    causes: set[str] = set()
+    for alert in session.exec(select(Alert).where(Alert.kind == SILENT_BUILDING)).all():
+        causes.add(alert.cause_key)
+        if alert.cleared_at is None:
+            open_alerts.setdefault(alert.unit_id, []).append(alert)
     raised: list[SilentBuilding] = []
     for building_id, unit in sorted(watched.items()):
-        last_seen = _last_sign_of_life(session, building_id)
-        open_alerts = session.exec(
-            select(Alert).where(
-                Alert.kind == SILENT_BUILDING,
-                Alert.unit_id == building_id,
-                Alert.cleared_at == None,  # noqa: E711
-            )
-        ).all()
+        last_seen = last_seen_by_building.get(building_id)
         if last_seen is not None and last_seen >= window_start:
-            for alert in open_alerts:
+            for alert in open_alerts.get(building_id, []):
                 alert.cleared_at = now
+                session.add(alert)
             continue
         cause = (
             f"{SILENT_BUILDING}:{building_id}:{last_seen.isoformat() if last_seen else 'never'}"
         )
-        if session.exec(select(Alert).where(Alert.cause_key == cause)).first() is not None:
+        if cause in causes:
             continue
         alert = Alert(
             kind=SILENT_BUILDING,
@@ -272,18 +273,23 @@ def scan_silent_buildings(
     return raised
 
 
-def _last_sign_of_life(session: Session, building_id: int) -> date | None:
-    """The latest day the building checked in or had an activity logged."""
-    checkin_at = session.exec(
-        select(Checkin.at)
-        .where(Checkin.building_id == building_id)
-        .order_by(col(Checkin.at).desc())
-    ).first()
-    activity = session.exec(
-        select(Activity)
-        .where(Activity.building_id == building_id, Activity.status != "discarded")
-        .order_by(col(Activity.occurred_on).desc())
-    ).first()
-    found = (checkin_at.date() if checkin_at else None, activity.occurred_on if activity else None)
-    days = [d for d in found if d is not None]
-    return max(days) if days else None
+def _last_signs_of_life(session: Session) -> dict[int, date]:
+    """Per building, the latest day it checked in or had an activity logged (not discarded):
+    two grouped queries for every building at once, not two per building (a district has
+    tens of thousands, and the scan runs daily)."""
+    last: dict[int, date] = {}
+    checkins = session.exec(
+        select(Checkin.building_id, func.max(Checkin.at)).group_by(col(Checkin.building_id))
+    ).all()
+    activities = session.exec(
+        select(Activity.building_id, func.max(Activity.occurred_on))
+        .where(col(Activity.building_id).is_not(None), Activity.status != "discarded")
+        .group_by(col(Activity.building_id))
+    ).all()
+    for building_id, at in checkins:
+        if at is not None:
+            last[building_id] = at.date()
+    for building, day in activities:
+        if building is not None and day is not None:
+            last[building] = max(day, last.get(building, day))
+    return last

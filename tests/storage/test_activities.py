@@ -343,3 +343,24 @@ def test_storage_accepts_exactly_the_codes_the_parser_produces() -> None:
     assert activities.ACTIVITY_TYPES == parsing.ACTIVITY_TYPES
     assert activities.MEETING_TYPES == parsing.MEETING_TYPES
     assert activities.DECISIONS == parsing.DECISIONS
+
+
+def test_a_logged_activity_keeps_a_building_off_the_silent_list_unless_discarded(
+    session: Session, district: District
+) -> None:
+    building = district.units["sunshine_3"]
+    logged = record_activity(
+        session, chat_id=LEADER_A3, message_id=7, user_id=LEADER_A3, text="#志愿 …",
+        reading=CLEANING, now=datetime(2026, 11, 25, 2, tzinfo=UTC), today=date(2026, 11, 25),
+    ).activity  # fmt: skip
+    assert logged.building_id == building
+    later, at = date(2026, 12, 11), datetime(2026, 12, 11, 9, tzinfo=UTC)  # silent since 11-23
+    raised = scan_silent_buildings(session, today=later, now=at)
+    assert {r.building_id for r in raised} == {district.units["west_1"]}
+    stored = session.get(Activity, logged.id)
+    assert stored is not None
+    stored.status = "discarded"
+    session.add(stored)
+    session.commit()
+    raised = scan_silent_buildings(session, today=later, now=at)
+    assert [(r.building_id, r.last_seen) for r in raised] == [(building, None)]
