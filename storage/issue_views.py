@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, or_, select
@@ -73,7 +74,26 @@ class IssueView:
 RESOLVING_STATES = (State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS, State.REOPENED)
 
 
-def current_due(issue: Issue) -> datetime | None:
+class Deadlines(Protocol):
+    """What deciding a deadline needs of an issue (an ``Issue`` or a row of those columns)."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def tier(self) -> str: ...
+    @property
+    def respond_due_at(self) -> datetime | None: ...
+    @property
+    def resolve_due_at(self) -> datetime | None: ...
+    @property
+    def reminded_at(self) -> datetime | None: ...
+    @property
+    def overdue_alerted_at(self) -> datetime | None: ...
+    @property
+    def escalated_at(self) -> datetime | None: ...
+
+
+def current_due(issue: Deadlines) -> datetime | None:
     """Respond-by while nobody has taken it up; resolve-by while it is being handled."""
     if issue.state == State.REPORTED:
         return issue.respond_due_at
