@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
     demo.add_argument("--weeks", type=int, default=12, help="weeks of traffic to simulate")
-    demo.add_argument("--size", choices=["default", "small"], default="default")
+    demo.add_argument("--size", choices=["default", "large", "small"], default="default")
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=cmd_demo)

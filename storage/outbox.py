@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import Boolean, bindparam, case, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.splitting import MAX_CAPTION, MAX_TEXT, split_text, utf16_len, visible_text
 from storage.tables import OutboxMessage, UTCDateTime
@@ -469,6 +469,15 @@ def mark_ambiguous(session: Session, *, message_id: int, error: str) -> OutboxMe
     session.add(row)
     session.commit()
     return row
+
+
+def sent_count(session: Session, *, kind: str) -> int:
+    """How many messages of ``kind`` were delivered."""
+    return session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.kind == kind, OutboxMessage.state == OutboxState.SENT)
+    ).one()
 
 
 def ambiguous_messages(session: Session) -> list[OutboxMessage]:

@@ -105,6 +105,7 @@ class Traffic:
         self.seq = itertools.count()
         self.tally = Tally()
         self.updates = 0
+        self.next_hour: datetime | None = None  # the next simulated hour to run the jobs of
         self.people = {p.user_id: p for p in world.people}
         # Some compounds run better than others; it shows in how fast things get handled.
         self.quality = {c.path: self.rng.uniform(0.2, 1.0) for c in world.compounds}
@@ -118,14 +119,16 @@ class Traffic:
         heapq.heappush(self.queue, Event(moment, next(self.seq), action))
 
     async def run_until(self, end: datetime, on_hour: Callable[[], Awaitable[None]]) -> None:
-        """Run the events before ``end`` in time order; ``on_hour`` runs every simulated hour."""
-        next_hour = self.clock.now().replace(minute=0, second=0, microsecond=0)
+        """Run the events before ``end`` in time order; ``on_hour`` runs once every simulated
+        hour (an hour at the end of one call is not run again by the next)."""
+        if self.next_hour is None:
+            self.next_hour = self.clock.now().replace(minute=0, second=0, microsecond=0)
         while True:
             due = self.queue[0].at if self.queue and self.queue[0].at < end else end
-            while next_hour <= due:
-                self.clock.set(max(self.clock.now(), next_hour))
+            while self.next_hour <= due:
+                self.clock.set(max(self.clock.now(), self.next_hour))
+                self.next_hour += timedelta(hours=1)
                 await on_hour()
-                next_hour += timedelta(hours=1)
             if not self.queue or self.queue[0].at >= end:
                 self.clock.set(end)
                 return
