@@ -33,6 +33,7 @@ from bot.digest import charts
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "charts.json"
 REPEAT = 9
+PARALLEL_CHARTS = 24
 COMPOUNDS_PER_COMMITTEE, BUILDING_CHATS_PER_COMPOUND = 3, 20
 WEEKS = [f"W{n}" for n in range(35, 47)]
 
@@ -107,6 +108,20 @@ def ranking() -> bytes:
     return charts.ranking_png(charts.RankingChart(title="本周排名", groups=groups, x_label="总分"))
 
 
+def week_in_parallel() -> tuple[float, float, int]:
+    """A week's distinct compound charts drawn in-process and by ``ChartCache.draw_all``'s
+    worker processes (started and warmed first: they live as long as the bot)."""
+    week = [dimensions_chart(f"小区{n}") for n in range(2 * PARALLEL_CHARTS)]
+    cache = charts.ChartCache()
+    charts.ChartCache(workers=cache.workers).draw_all(week[: charts.MIN_PARALLEL])  # warm-up
+    start = time.perf_counter()
+    charts.ChartCache(workers=1).draw_all(week[:PARALLEL_CHARTS])
+    inline = time.perf_counter() - start
+    start = time.perf_counter()
+    cache.draw_all(week[PARALLEL_CHARTS:])
+    return inline, time.perf_counter() - start, cache.workers
+
+
 def empty_figure() -> bytes:
     fig = Figure(figsize=(7.0, 4.0), dpi=charts.DPI, layout="constrained")
     buffer = io.BytesIO()
@@ -146,7 +161,19 @@ def main() -> dict[str, Any]:
         f"{with_buildings:.2f} s with {BUILDING_CHATS_PER_COMPOUND} 楼组 chats per 小区 "
         f"({drawn} charts drawn)"
     )
+    inline, parallel, workers = week_in_parallel()
+    print(
+        f"a week of {PARALLEL_CHARTS} compound charts: {inline:.2f} s in-process, "
+        f"{parallel:.2f} s on {workers} worker processes ({inline / parallel:.2f} × faster)"
+    )
     result = {
+        "week_of_charts_s": {
+            "charts": PARALLEL_CHARTS,
+            "in_process": inline,
+            "worker_processes": parallel,
+            "workers": workers,
+            "speed_up": inline / parallel,
+        },
         "median_s": medians,
         "png_bytes": sizes,
         "ratio_to_empty_figure": {k: v / base for k, v in medians.items()},
