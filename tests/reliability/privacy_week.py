@@ -102,6 +102,8 @@ class ChartSpy:
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         for name in ("dimensions_png", "trend_png", "ranking_png"):
             monkeypatch.setattr(charts, name, self._wrap(getattr(charts, name)))
+        # Worker processes would draw with the unwrapped functions: draw here, where the spy is.
+        monkeypatch.setattr(charts, "default_workers", lambda: 1)
 
     def _wrap(self, draw: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
         @functools.wraps(draw)
