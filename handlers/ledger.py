@@ -10,6 +10,7 @@ import io
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from handlers.i18n import Messages
 from handlers.parsing.lexicon import lexicon
@@ -68,9 +69,19 @@ def ledger_workbook(ledger: Ledger, locale: str, tz: ZoneInfo) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for sheet, frame in ledger_frames(ledger, locale, tz).items():
+            frame = frame.apply(_excel_safe)
             frame.to_excel(writer, sheet_name=sheet[:31], index=False)
             _fit_columns(writer.sheets[sheet[:31]], frame)
     return buffer.getvalue()
+
+
+def _excel_safe(column: pd.Series) -> pd.Series:
+    """Texts without the control characters an XLSX cell cannot hold (a vertical tab or an
+    escape typed on a phone would otherwise make the whole export fail). The stored record
+    keeps them; only the spreadsheet's copy goes without."""
+    if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+        return column
+    return column.map(lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
 
 
 def _local_times(column: pd.Series, tz: ZoneInfo) -> pd.Series:

@@ -74,3 +74,18 @@ async def test_cli_export(
     sheets = pd.read_excel(out, sheet_name=None)
     assert len(sheets["事项"]) == 1
     assert main(["export", "ledger", "--out", str(out), "--unit", "西城花苑"]) == 1
+
+
+async def test_control_characters_a_phone_keyboard_typed_do_not_break_the_export(
+    harness: Harness,
+) -> None:
+    """Excel files cannot hold most control characters; a report carrying one (a vertical tab
+    from a phone keyboard, a stray escape) must not make /export fail for the whole committee."""
+    await harness.send("#报事 3号楼\x0b楼道堆物\x1b[0m 请处理", user_id=LEADER_A3)
+    await harness.send("/log 志愿\x01 10人清理\x08楼道 2小时", user_id=LEADER_A3)
+    await harness.send("#会议\x02 \x0c楼组长会议 8人", user_id=LEADER_A3)
+    sent = await harness.send("/export", user_id=COMMITTEE_A)
+    assert "台账" in texts(sent)
+    issues = _workbook(harness, COMMITTEE_A)["事项"]
+    assert "楼道堆物" in issues.loc[0, "内容"]
+    assert "\x0b" not in issues.loc[0, "内容"]
