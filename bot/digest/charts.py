@@ -215,7 +215,8 @@ class ChartCache:
 
 def default_workers() -> int:
     """One chart worker per CPU this process may use (at most 4)."""
-    return max(1, min(4, len(os.sched_getaffinity(0))))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(4, cpus or 1))
 
 
 _pools: dict[int, ProcessPoolExecutor] = {}
