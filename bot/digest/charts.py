@@ -199,9 +199,11 @@ class ChartCache:
         if path is None:
             self._pngs[key] = png
             return
-        partial = path.with_suffix(".part")
+        # Whole files only, even if the process dies while writing, or another process (govbot
+        # digest beside the Monday job) writes the same chart at the same time.
+        partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.part")
         partial.write_bytes(png)
-        partial.replace(path)  # whole files only, even if the process dies while writing
+        partial.replace(path)
 
     @staticmethod
     def _key(chart: AnyChart) -> str:
