@@ -8,26 +8,12 @@ import pytest
 from sqlmodel import select
 
 from bot.offline import SentCall
-from storage.bindings import bind_chat, create_bind_code
 from storage.tables import Activity, ActivityPerson, Audience, AuditEvent
 from tests import factories as f
 from tests.district import COMMITTEE_A, GRID_A, LEADER_A3, RESIDENT_A, STRANGER, VOLUNTEER_A
 from tests.harness import Harness, buttons, texts
 
 RESIDENTS_GROUP = -100500600
-
-
-def _bind(harness: Harness, chat_id: int, unit: str, audience: Audience) -> None:
-    now = harness.clock.now()
-    with harness.database.session() as session:
-        code = create_bind_code(
-            session,
-            unit_id=harness.district.units[unit],
-            audience=audience,
-            created_by=None,
-            now=now,
-        )
-        bind_chat(session, code=code.code, chat_id=chat_id, title="群", member_id=None, now=now)
 
 
 def _activities(harness: Harness) -> list[Activity]:
@@ -256,7 +242,7 @@ async def test_log_command_prompt_list_and_text(harness: Harness) -> None:
 
 
 async def test_in_a_bound_residents_group_names_stay_private(harness: Harness) -> None:
-    _bind(harness, RESIDENTS_GROUP, "sunshine", Audience.RESIDENTS)
+    harness.bind(RESIDENTS_GROUP, "sunshine", Audience.RESIDENTS)
     group = harness.group(RESIDENTS_GROUP)
     volunteer_message = f.make_message("我来帮忙", user=harness.user(VOLUNTEER_A), chat=group)
     update = f.make_message_update(
@@ -288,7 +274,7 @@ async def test_unknown_building_gets_a_clear_answer(harness: Harness) -> None:
 
 async def test_correcting_a_field_in_a_group_by_replying_to_the_prompt(harness: Harness) -> None:
     committee_chat = -100900900
-    _bind(harness, committee_chat, "committee_a", Audience.COMMITTEE)
+    harness.bind(committee_chat, "committee_a", Audience.COMMITTEE)
     group = harness.group(committee_chat, "东城居委工作群")
     sent = await harness.send(
         "#会议 协调会 加装电梯 到会15人 待定", user_id=COMMITTEE_A, chat=group

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from bot.chat import TerminalChat
-from storage.bindings import bind_chat, create_bind_code
 from storage.tables import Audience
 from tests.harness import Harness
 
@@ -40,16 +39,7 @@ async def test_a_trainer_invites_someone_pressing_buttons_by_number(harness: Har
 
 
 async def test_choosing_person_and_group_chat_by_number(harness: Harness) -> None:
-    with harness.database.session() as session:
-        code = create_bind_code(
-            session,
-            unit_id=harness.district.units["sunshine"],
-            audience=Audience.RESIDENTS,
-            created_by=None,
-            now=harness.clock.now(),
-        )
-        bind_chat(session, code=code.code, chat_id=GROUP, title="阳光小区居民群", member_id=None,
-                  now=harness.clock.now())  # fmt: skip
+    harness.bind(GROUP, "sunshine", Audience.RESIDENTS, "阳光小区居民群")
     output: list[str] = []
     script = _script(["nobody", "李阿姨", ":chat", "2", "/lang", ":quit"])
     await TerminalChat(harness, harness.database, script, output.append).run(

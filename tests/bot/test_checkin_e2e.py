@@ -8,32 +8,11 @@ from sqlmodel import select
 
 from bot.offline import SentCall
 from handlers.checkins import ASK_JOB, CATCH_UP_JOB, SILENT_JOB
-from storage.bindings import bind_chat, create_bind_code
 from storage.tables import Alert, Audience, Checkin
 from tests.district import COMMITTEE_A, LEADER_A3, LEADER_B1, RESIDENT_A
 from tests.harness import Harness, buttons, texts
 
 COMMITTEE_CHAT = -100700800
-
-
-def _bind_committee_chat(harness: Harness) -> None:
-    now = harness.clock.now()
-    with harness.database.session() as session:
-        code = create_bind_code(
-            session,
-            unit_id=harness.district.units["committee_a"],
-            audience=Audience.COMMITTEE,
-            created_by=None,
-            now=now,
-        )
-        bind_chat(
-            session,
-            code=code.code,
-            chat_id=COMMITTEE_CHAT,
-            title="东城居委工作群",
-            member_id=None,
-            now=now,
-        )
 
 
 async def _run(harness: Harness, name: str) -> list[SentCall]:
@@ -64,7 +43,7 @@ async def test_jobs_are_scheduled_at_the_configured_time(harness: Harness) -> No
 
 
 async def test_weekly_cycle_with_the_silent_building_alert(harness: Harness) -> None:
-    _bind_committee_chat(harness)
+    harness.bind(COMMITTEE_CHAT, "committee_a", Audience.COMMITTEE, "东城居委工作群")
     # Friday 17:00 in Shanghai: every building leader is asked, in private.
     harness.clock.set(_at(2026, 11, 20))
     sent = await _run(harness, ASK_JOB)
