@@ -15,7 +15,6 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlmodel import Session
@@ -90,10 +89,6 @@ class _ActivityTag(filters.MessageFilter):
 ACTIVITY_TAG = _ActivityTag(name="govbot.activity_tag")
 
 
-def local_today(context: GovContext) -> date:
-    return context.now().astimezone(context.services.tz).date()
-
-
 # -- logging ---------------------------------------------------------------------------------
 
 
@@ -106,7 +101,7 @@ async def log_message(update: Update, context: GovContext) -> None:
     text = message.text or message.caption or ""
     named, unknown, clean = _mentions(message, context.bot.id)
     _ = await context.messages(update)
-    today = local_today(context)
+    today = context.today()
     result = parse_message(clean, today=today, locale=_.locale)
     edited = update.edited_message is not None
     recorded, facts = await context.db(
@@ -337,7 +332,7 @@ async def activity_button(update: Update, context: GovContext) -> None:
             activity_id=ident,
             member_id=member_id,
             now=context.now(),
-            today=local_today(context),
+            today=context.today(),
         )
         await query.answer(_("activity.confirmed"))
     elif op == "no":
@@ -451,7 +446,7 @@ class FieldCorrection:
             return
         _ = await context.messages(update)
         member = await context.member(update)
-        today = local_today(context)
+        today = context.today()
         value = read_field_value(wait.field, message.text, today=today, locale=_.locale)
         try:
             activity = await context.db(

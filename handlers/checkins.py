@@ -128,7 +128,7 @@ async def checkin_text(update: Update, context: GovContext) -> None:
     if message is None or user is None or not message.text or update.edited_message:
         return
     _ = await context.messages(update)
-    today = context.now().astimezone(context.services.tz).date()
+    today = context.today()
     result = parse_message(message.text, today=today, locale=_.locale)
     buildings = await context.db(led_buildings, user_id=user.id)
     if not buildings and not _CHECKIN_TAG.search(normalise(message.text)):
@@ -193,7 +193,7 @@ async def checkin_button(update: Update, context: GovContext) -> None:
         building_id=building_id,
         status=status,
         now=context.now(),
-        today=context.now().astimezone(context.services.tz).date(),
+        today=context.today(),
     )
     await query.answer()
     place = await context.db(_place_of, building_id=building_id)
@@ -211,7 +211,7 @@ def _place_of(session: Session, *, building_id: int) -> str:
 
 async def ask_for_checkins(context: GovContext) -> None:
     """Ask every building leader about their building, once per ISO week."""
-    today = context.now().astimezone(context.services.tz).date()
+    today = context.today()
     claimed = await context.db(claim_run, key=f"checkin:{iso_week(today)}", now=context.now())
     if not claimed:
         return

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,10 @@ class GovContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     def now(self) -> datetime:
         return self.services.clock.now()
+
+    def today(self) -> date:
+        """The local date (``services.tz``): what "today" means to the people in the chats."""
+        return self.now().astimezone(self.services.tz).date()
 
     async def db(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """Run a storage function ``fn(session=…, **kwargs)`` in a worker thread."""
