@@ -9,14 +9,15 @@ catalogue says otherwise). The result concatenates with imported values and goes
 Record frames and the columns read (others are ignored):
 
 - ``compounds``: compound_id, housing_type, households, residents (required).
-- ``issues``: issue_id, compound_id, category_id, state, reported_at, closed_at, resolved_at,
+- ``issues``: compound_id, category_id, state, reported_at, closed_at, resolved_at,
   due_resolve_at, reopen_count, rating (1-5 or NaN). Issues in state ``duplicate`` are left out
   (they are merged into the original). Timestamps: aware, or naive meaning UTC; window bounds
   are local dates in ``tz`` (Asia/Shanghai).
 - ``activities``: compound_id, activity_type, meeting_type, occurred_on (date), participants,
   party_members, households, person_hours, confirmed. Only confirmed activities count; a
   missing number counts as 0.
-- ``checkins``: compound_id, building_id, week ('YYYY-Www'), status (ok|issue).
+- ``checkins``: compound_id, building_id, week ('YYYY-Www'); every status (ok|issue) counts as
+  a check-in.
 
 A frame that is not given (None) yields no values for the leaves it feeds (missing, not zero).
 Given frames yield 0 for counts with nothing in the window, and leave rates and means missing
