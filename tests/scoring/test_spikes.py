@@ -15,7 +15,7 @@ def test_poisson_tail_matches_the_closed_form() -> None:
     assert poisson_tail(3, 1.0) == pytest.approx(1 - np.exp(-1.0) * (1 + 1 + 0.5))
 
 
-@pytest.mark.parametrize("mean", [0.5, 2.0, 4.0, 15.0])
+@pytest.mark.parametrize("mean", [0.5, 2.0, 4.0, 15.0, 30.0])
 def test_false_alarms_on_a_stationary_poisson_series_stay_near_the_documented_rate(
     mean: float,
 ) -> None:
