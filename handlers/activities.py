@@ -116,9 +116,9 @@ async def log_message(update: Update, context: GovContext) -> None:
         now=context.now(),
         today=today,
     )
-    activity = recorded.activity
-    if not recorded.created and not edited and activity.reply_message_id is not None:
+    if facts is None:
         return  # the same update again: it was stored and answered the first time
+    activity = recorded.activity
     view = await _view(
         context,
         activity,
