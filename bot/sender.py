@@ -60,7 +60,6 @@ from storage.bindings import deactivate_chat, migrate_chat
 from storage.clock import Clock
 from storage.db import Database
 from storage.outbox import OutboxPart, PartKind
-from storage.tables import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -103,9 +102,9 @@ class _Job:
     _parts: list[OutboxPart] | None = None
 
     @classmethod
-    def from_row(cls, row: OutboxMessage | outbox.ClaimedRow) -> _Job:
+    def from_row(cls, row: outbox.ClaimedRow) -> _Job:
         return cls(
-            message_id=row.id or 0,
+            message_id=row.id,
             chat_id=row.chat_id,
             payload=row.payload,
             parts_sent=row.parts_sent,

@@ -4,9 +4,9 @@ One row per (chat, kind, period) — a weekly digest is ``(chat, "digest", "2026
 enqueuing twice sends once. A row holds an ordered list of parts (texts and photos) as JSON and
 moves through these states::
 
-    pending ──claim_due──▶ sending ──mark_part_sent (last part)──▶ sent
-       ▲                     │ ├──mark_failed──────▶ failed     (never retried)
-       │                     │ └──mark_ambiguous───▶ ambiguous  (never resent automatically)
+    pending ──claim_due_rows──▶ sending ──mark_part_sent (last part)──▶ sent
+       ▲                          │ ├──mark_failed──────▶ failed     (never retried)
+       │                          │ └──mark_ambiguous───▶ ambiguous  (never resent automatically)
        └──defer / recover_interrupted / resolve_ambiguous
 
 ``parts_sent`` counts the parts Telegram confirmed, committed right after each confirmation: a
@@ -44,7 +44,6 @@ __all__ = [
     "QueuedMessage",
     "ambiguous_messages",
     "ClaimedRow",
-    "claim_due",
     "claim_due_rows",
     "decode_parts",
     "defer",
@@ -56,7 +55,6 @@ __all__ = [
     "mark_failed",
     "mark_part_sent",
     "mark_parts_sent",
-    "mark_sent",
     "next_due",
     "normalise_parts",
     "part_count",
@@ -262,28 +260,6 @@ def _existing(session: Session, chat_id: int, kind: str, period: str) -> OutboxM
 # -- Claiming --------------------------------------------------------------------------------
 
 
-def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Take up to ``limit`` pending rows due by ``now`` and mark them ``sending``.
-
-    The session's ``BEGIN IMMEDIATE`` holds the write lock from the select to the commit, so
-    two senders never take the same row (``FOR UPDATE SKIP LOCKED`` does the same on
-    PostgreSQL; SQLite ignores it).
-    """
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.not_before <= now)
-        .order_by(col(OutboxMessage.not_before), col(OutboxMessage.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    rows = list(session.exec(query).all())
-    for row in rows:
-        row.state = OutboxState.SENDING
-        session.add(row)
-    session.commit()
-    return rows
-
-
 @dataclass(frozen=True, slots=True)
 class ClaimedRow:
     """What the sender needs of a claimed row (``claim_due_rows``), without an ORM object."""
@@ -296,8 +272,13 @@ class ClaimedRow:
 
 
 def claim_due_rows(session: Session, *, now: datetime, limit: int) -> list[ClaimedRow]:
-    """``claim_due`` for the sender: the same rows, in the same order and under the same lock,
-    read and marked with two Core statements instead of an ORM unit of work per row."""
+    """Take up to ``limit`` pending rows due by ``now`` and mark them ``sending``.
+
+    The session's ``BEGIN IMMEDIATE`` holds the write lock from the select to the commit, so
+    two senders never take the same row (``FOR UPDATE SKIP LOCKED`` does the same on
+    PostgreSQL; SQLite ignores it). Read and marked with two Core statements, not an ORM unit
+    of work per row: a claim is hundreds of rows.
+    """
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     query = (
         core_select(
@@ -416,16 +397,6 @@ _MARK_PART_SQL = (
     "sent_at = CASE WHEN ? THEN ? ELSE sent_at END "
     "WHERE id = ? AND parts_sent = ?"
 )
-
-
-def mark_sent(session: Session, *, message_id: int, now: datetime) -> OutboxMessage:
-    """Every part is delivered (e.g. an operator confirmed an ambiguous last part)."""
-    row = _row(session, message_id)
-    row.parts_sent = part_count(row)
-    _finish_sent(row, now)
-    session.add(row)
-    session.commit()
-    return row
 
 
 def defer(session: Session, *, message_id: int, until: datetime, error: str) -> OutboxMessage:

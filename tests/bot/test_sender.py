@@ -600,7 +600,7 @@ async def test_start_sender_resumes_interrupted_rows_and_runs_until_stopped(harn
             parts=[text_part("一"), text_part("二")],
             now=harness.clock.now(),
         )
-        outbox.claim_due(session, now=harness.clock.now(), limit=10)  # then the process died
+        outbox.claim_due_rows(session, now=harness.clock.now(), limit=10)  # then the process died
         outbox.mark_part_sent(session, message_id=message.id or 0, part=0, now=harness.clock.now())
 
     sender = await start_sender(harness.app, sleep=asyncio.sleep)

@@ -122,9 +122,9 @@ def test_claim_due_takes_due_pending_rows_once(database: Database):
         )
 
     with database.session() as session:
-        claimed = outbox.claim_due(session, now=NOW, limit=10)
+        claimed = outbox.claim_due_rows(session, now=NOW, limit=10)
     with database.session() as session:
-        again = outbox.claim_due(session, now=NOW, limit=10)
+        again = outbox.claim_due_rows(session, now=NOW, limit=10)
 
     assert [row.id for row in claimed] == [due.id]
     assert _row(database, due.id).state == OutboxState.SENDING
@@ -136,9 +136,9 @@ def test_claim_due_takes_due_pending_rows_once(database: Database):
 def test_claim_due_respects_the_limit_and_order(database: Database):
     ids = [_enqueue(database, chat_id=chat).id for chat in range(1, 6)]
     with database.session() as session:
-        first = outbox.claim_due(session, now=NOW, limit=2)
+        first = outbox.claim_due_rows(session, now=NOW, limit=2)
     with database.session() as session:
-        rest = outbox.claim_due(session, now=NOW, limit=10)
+        rest = outbox.claim_due_rows(session, now=NOW, limit=10)
     assert [row.id for row in first] == ids[:2]
     assert [row.id for row in rest] == ids[2:]
 
@@ -154,7 +154,7 @@ def test_two_senders_never_claim_the_same_row(database: Database):
     def sender(index: int) -> None:
         while True:
             with database.session() as session:
-                rows = outbox.claim_due(session, now=NOW, limit=7)
+                rows = outbox.claim_due_rows(session, now=NOW, limit=7)
             if not rows:
                 return
             claimed[index].extend(row.id or 0 for row in rows)
@@ -173,7 +173,7 @@ def test_two_senders_never_claim_the_same_row(database: Database):
 def test_recover_interrupted_resumes_from_the_first_unconfirmed_part(database: Database):
     row = _enqueue(database, parts=[text_part("一"), text_part("二"), text_part("三")])
     with database.session() as session:
-        outbox.claim_due(session, now=NOW, limit=1)
+        outbox.claim_due_rows(session, now=NOW, limit=1)
         outbox.mark_part_sent(session, message_id=row.id or 0, part=0, now=NOW)
     later = NOW + timedelta(minutes=3)
 
@@ -196,7 +196,7 @@ def test_parts_are_confirmed_in_order_and_the_last_one_finishes_the_row(database
     row = _enqueue(database)
     message_id = row.id or 0
     with database.session() as session:
-        outbox.claim_due(session, now=NOW, limit=1)
+        outbox.claim_due_rows(session, now=NOW, limit=1)
         outbox.mark_part_sent(session, message_id=message_id, part=0, now=NOW)
         outbox.mark_part_sent(session, message_id=message_id, part=0, now=NOW)  # replayed
         assert session.get(OutboxMessage, message_id).state == OutboxState.SENDING  # type: ignore[union-attr]
@@ -215,7 +215,7 @@ def test_defer_failed_and_ambiguous_record_the_attempt(database: Database):
     deferred, failed, doubtful = (_enqueue(database, chat_id=chat) for chat in (1, 2, 3))
     until = NOW + timedelta(seconds=30)
     with database.session() as session:
-        outbox.claim_due(session, now=NOW, limit=10)
+        outbox.claim_due_rows(session, now=NOW, limit=10)
         outbox.defer(session, message_id=deferred.id or 0, until=until, error="RetryAfter 30")
         outbox.mark_failed(session, message_id=failed.id or 0, error="BadRequest: chat not found")
         outbox.mark_ambiguous(session, message_id=doubtful.id or 0, error="TimedOut")
@@ -238,7 +238,7 @@ def test_defer_failed_and_ambiguous_record_the_attempt(database: Database):
 def test_resolve_ambiguous(database: Database, delivered: bool, parts_sent: int, state: str):
     row = _enqueue(database)
     with database.session() as session:
-        outbox.claim_due(session, now=NOW, limit=1)
+        outbox.claim_due_rows(session, now=NOW, limit=1)
         outbox.mark_ambiguous(session, message_id=row.id or 0, error="TimedOut")
         outbox.resolve_ambiguous(session, message_id=row.id or 0, delivered=delivered, now=NOW)
     resolved = _row(database, row.id)
@@ -248,7 +248,7 @@ def test_resolve_ambiguous(database: Database, delivered: bool, parts_sent: int,
 def test_resolving_the_last_part_as_delivered_finishes_the_row(database: Database):
     row = _enqueue(database, parts=[text_part("only")])
     with database.session() as session:
-        outbox.claim_due(session, now=NOW, limit=1)
+        outbox.claim_due_rows(session, now=NOW, limit=1)
         outbox.mark_ambiguous(session, message_id=row.id or 0, error="TimedOut")
         outbox.resolve_ambiguous(session, message_id=row.id or 0, delivered=True, now=NOW)
     assert _row(database, row.id).state == OutboxState.SENT
