@@ -38,8 +38,8 @@ __all__ = [
     "store_snapshot",
 ]
 
-DELTA_NAMES: tuple[str, ...] = ("total", *DIMENSIONS)
-_SCORE_NAMES = ("total", *DIMENSIONS)
+_SCORE_NAMES: tuple[str, ...] = ("total", *DIMENSIONS)
+DELTA_NAMES = _SCORE_NAMES  # the engine gives a change for each score
 
 
 # -- Thresholds ------------------------------------------------------------------------------
@@ -269,8 +269,8 @@ def score_history(
         return pd.DataFrame(columns=columns)
     placeholders = ", ".join(f":p{i}" for i in range(len(chosen)))
     sql = (
-        "SELECT period, compound_id, housing_type, total, management, vitality, satisfaction, "
-        f"progress FROM score_snapshot WHERE period IN ({placeholders})"
+        f"SELECT period, compound_id, housing_type, {', '.join(_SCORE_NAMES)} "
+        f"FROM score_snapshot WHERE period IN ({placeholders})"
     )
     params: dict[str, Any] = {f"p{i}": period for i, period in enumerate(chosen)}
     frame = pd.read_sql(text(sql), session.connection(), params=params)
