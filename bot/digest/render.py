@@ -475,7 +475,7 @@ def _type_series(
     history = week.history[week.history["compound_id"].isin(list(compounds))]
     if history.empty:
         return {}
-    periods = sorted(history["period"].unique())
+    periods = _periods(week)
     means = history.groupby(["housing_type", "period"])["total"].mean()
     series: dict[str, list[float | None]] = {}
     for housing in HOUSING_TYPES:
@@ -496,7 +496,7 @@ def _trend_chart(
     history = week.history[week.history["compound_id"].isin(list(names.values()))]
     if history.empty:
         return None
-    periods = sorted(history["period"].unique())
+    periods = _periods(week)
     table = history.pivot_table(index="compound_id", columns="period", values="total")
     series: dict[str, list[float | None]] = {}
     for name, compound_id in names.items():
@@ -506,13 +506,18 @@ def _trend_chart(
     return _trend(week, series, title, _) if series else None
 
 
+def _periods(week: DigestWeek) -> list[str]:
+    """The chart's weeks, oldest first: every stored week of the history, so each line has a
+    value (or a gap) for every week on the axis even where its compounds have no score."""
+    return sorted(week.history["period"].unique())
+
+
 def _trend(
     week: DigestWeek, series: dict[str, list[float | None]], title: str, _: Messages
 ) -> charts_module.TrendChart:
-    periods = sorted(week.history["period"].unique())
     return charts_module.TrendChart(
         title=title,
-        periods=[_week_short(p, _) for p in periods],
+        periods=[_week_short(p, _) for p in _periods(week)],
         series=series,
         y_label=_("digest.chart.trend_y"),
     )

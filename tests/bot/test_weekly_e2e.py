@@ -3,16 +3,27 @@ bound chat gets its audience's digest with a chart, and nothing is ever sent twi
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
+import pandas as pd
 import pytest
 from sqlmodel import select
 
 from bot.app import build_application
+from bot.digest.charts import TrendChart, draw
+from bot.digest.render import render_digest
 from bot.offline import OfflineBotAPI, SentCall
 from bot.settings import Settings
 from bot.updates import next_message_id
-from bot.weekly import CATCH_UP_JOB, WEEKLY_JOB, run_weekly, week_messages, weekly_config
+from bot.weekly import (
+    CATCH_UP_JOB,
+    WEEKLY_JOB,
+    prepare_week,
+    run_weekly,
+    week_messages,
+    weekly_config,
+)
 from storage.bindings import bind_chat, create_bind_code
 from storage.categories import load_catalog as load_categories
 from storage.outbox import enqueue_many
@@ -232,3 +243,28 @@ def test_the_jobs_are_scheduled(harness: Harness) -> None:
     (job,) = harness.app.job_queue.get_jobs_by_name(WEEKLY_JOB)
     assert job.trigger is not None
     assert len(harness.app.job_queue.get_jobs_by_name(CATCH_UP_JOB)) == 1
+
+
+def test_a_trend_chart_lines_up_with_the_weeks_when_its_compounds_miss_one(
+    weekly: Harness,
+) -> None:
+    """A committee whose compounds have no score in a week other compounds have (a compound
+    added later) still gets one point per week on its chart, with a gap where none is stored;
+    so does each housing type's line on the town's chart."""
+    services = weekly.app.bot_data["services"]
+    now = weekly.clock.now()
+    material = prepare_week(weekly.database, week=WEEK, now=now, tz=services.tz)
+    west = weekly.district.units["west"]
+    extra = material.history[material.history["compound_id"] == west].head(1)
+    extra = extra.assign(period="2026-W30")
+    history = pd.concat([extra, material.history], ignore_index=True)
+    material = dataclasses.replace(material, history=history)
+    units = weekly.district.units
+    for audience, unit in ((Audience.COMMITTEE, "committee_a"), (Audience.TOWN, "town")):
+        unit_id = units[unit]
+        digest = render_digest(material, audience=audience, unit_id=unit_id, locale="zh")
+        trends = [c for c in digest.charts() if isinstance(c, TrendChart)]
+        assert trends
+        for chart in trends:
+            assert all(len(v) == len(chart.periods) for v in chart.series.values())
+            assert draw(chart).startswith(b"\x89PNG")
