@@ -1,7 +1,7 @@
 """The deadline scan: reminders, overdue alerts, escalation at twice the time, auto-close.
 
 :func:`scan_deadlines` changes what is due and returns what to announce, as plain data; the
-job in ``handlers/issues_jobs`` sends it. Each announcement is marked on the issue (and written
+job in ``handlers/issue_jobs`` sends it. Each announcement is marked on the issue (and written
 as an event) in the same commit, so a second scan in the same minute announces nothing new.
 """
 

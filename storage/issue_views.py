@@ -25,14 +25,12 @@ from storage.org_tree import org_tree
 from storage.permissions import Action, covering_units, is_allowed, managed_units
 from storage.tables import (
     Audience,
-    ChatBinding,
     Issue,
     IssueAttachment,
     IssueEvent,
     IssueReporter,
     Member,
     RoleGrant,
-    UnitKind,
 )
 
 
@@ -205,27 +203,6 @@ def chats_above(session: Session, *, unit_id: int) -> IssueChats:
         return next((by_unit[audience, u] for u in chain if (audience, u) in by_unit), None)
 
     return IssueChats(committee=nearest(Audience.COMMITTEE), town=nearest(Audience.TOWN))
-
-
-def nearest_chat(session: Session, *, unit_id: int, audience: Audience) -> int | None:
-    """The chat bound with ``audience`` on the unit or its nearest ancestor that has one."""
-    chain = [unit.id for unit in ancestors(session, unit_id)]
-    bound = session.exec(
-        select(ChatBinding).where(
-            col(ChatBinding.unit_id).in_(chain),
-            ChatBinding.audience == audience,
-            col(ChatBinding.active),
-        )
-    ).all()
-    by_unit = {binding.unit_id: binding.chat_id for binding in bound}
-    return next((by_unit[unit] for unit in chain if unit in by_unit), None)
-
-
-def committee_of(session: Session, unit_id: int) -> int | None:
-    for unit in ancestors(session, unit_id):
-        if unit.kind == UnitKind.COMMITTEE:
-            return unit.id
-    return None
 
 
 def party_user_ids(session: Session, *, issue_id: int) -> list[int]:
