@@ -20,6 +20,7 @@ from storage.db import insert_row
 from storage.errors import DomainError
 from storage.issue_policy import DEFAULT_POLICY, IssuePolicy
 from storage.issue_states import (
+    FINISHED_STATES,
     PARTY_ROLES,
     Actor,
     State,
@@ -185,7 +186,7 @@ class ReportOutcome:
 _ID_BY_SOURCE = text(
     "SELECT id FROM issue WHERE source_chat_id = :chat AND source_message_id = :message"
 )
-_FINISHED = ", ".join(f"'{s.value}'" for s in (State.CLOSED, State.REJECTED, State.DUPLICATE))
+_FINISHED = ", ".join(f"'{state}'" for state in sorted(FINISHED_STATES))
 _SIMILAR = (
     "SELECT id, building_id FROM issue WHERE compound_id = :compound AND id != :id"
     " AND reported_at >= :since AND reported_at <= :until"
@@ -437,7 +438,7 @@ def merge_duplicate(
     if issue_id == original_id:
         raise DomainError("issue.duplicate_of_itself", number=issue_id)
     original = load_issue(session, original_id)
-    if original.state in (State.REJECTED, State.DUPLICATE, State.CLOSED):
+    if original.state in FINISHED_STATES:
         raise DomainError("issue.original_finished", number=original_id)
     issue = load_issue(session, issue_id)
     if issue.compound_id != original.compound_id:
