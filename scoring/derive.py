@@ -402,15 +402,17 @@ def _checkin_rate(r: _Records, spec: pd.Series) -> np.ndarray | None:
     if checks is None:
         return None
     frame = checks.frame
-    seen = pd.DataFrame({"unit": checks.unit, "building": frame["building_id"].to_numpy()})
-    seen = seen[seen["unit"] >= 0]
+    key = pd.DataFrame(
+        {
+            "unit": checks.unit,
+            "building": frame["building_id"].to_numpy(),
+            "week": frame["week"].to_numpy(),
+        }
+    )
     buildings = np.zeros(len(r.units))
-    per_unit = seen.groupby("unit")["building"].nunique()
+    per_unit = key[key["unit"] >= 0].groupby("unit")["building"].nunique()
     buildings[per_unit.index.to_numpy()] = per_unit.to_numpy(dtype=float)
     # one check-in per building and week counts once
-    key = pd.DataFrame(
-        {"unit": checks.unit, "building": frame["building_id"].to_numpy(), "week": frame["week"]}
-    )
     first = ~key.duplicated().to_numpy()
     done = r.window_sum(spec, checks, "week", first)
     expected = buildings * int(spec["window_weeks"])
