@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 # Sleeping exactly until a window frees can land a rounding error short of it.
 _EPSILON = 1e-6
@@ -47,6 +48,13 @@ class Pacing:
     def seconds(self, real_seconds: float) -> float:
         """A duration on this pacing's (possibly compressed) time scale."""
         return real_seconds / self.scale
+
+
+def retry_after_seconds(retry_after: timedelta | float) -> float:
+    """How long a 429 ``RetryAfter`` asks to wait (a timedelta under PTB_TIMEDELTA)."""
+    if isinstance(retry_after, timedelta):
+        return retry_after.total_seconds()
+    return float(retry_after)
 
 
 def is_group(chat_id: int) -> bool:

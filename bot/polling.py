@@ -20,6 +20,8 @@ from typing import Any
 from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
+from bot.pacing import retry_after_seconds
+
 logger = logging.getLogger(__name__)
 
 POLL_TIMEOUT = timedelta(seconds=30)
@@ -87,7 +89,7 @@ async def poll(
         except (Forbidden, InvalidToken):
             raise  # the token is wrong or revoked: nothing to retry
         except RetryAfter as exc:
-            await _pause(stop, _seconds(exc.retry_after))
+            await _pause(stop, retry_after_seconds(exc.retry_after))
             continue
         except NetworkError:
             logger.warning("getUpdates failed; retrying in %.0f s", backoff, exc_info=True)
@@ -100,10 +102,6 @@ async def poll(
             # fails too, and then the update stays unconfirmed and comes back.
             await app.process_update(update)
             offset = update.update_id + 1
-
-
-def _seconds(value: float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:

@@ -53,7 +53,7 @@ from telegram.error import (
 )
 from telegram.ext import Application
 
-from bot.pacing import Pacer, Pacing, Slot
+from bot.pacing import Pacer, Pacing, Slot, retry_after_seconds
 from handlers.context import run_db
 from storage import outbox
 from storage.bindings import deactivate_chat, migrate_chat
@@ -352,7 +352,7 @@ class OutboxSender:
 
     # -- One attempt -----------------------------------------------------------------------
 
-    async def _attempt(self, job: _Job, photos: dict[str, bytes] | None = None) -> _Result:
+    async def _attempt(self, job: _Job, photos: dict[str, bytes]) -> _Result:
         """Send the job's next part and classify what happened."""
         part = job.parts[job.parts_sent]
         photo = None
@@ -364,7 +364,9 @@ class OutboxSender:
         try:
             await self._send(job.chat_id, part, photo)
         except RetryAfter as exc:
-            return _Result(Outcome.RETRY_AFTER, str(exc), wait=_seconds(exc.retry_after))
+            return _Result(
+                Outcome.RETRY_AFTER, str(exc), wait=retry_after_seconds(exc.retry_after)
+            )
         except ChatMigrated as exc:
             return _Result(Outcome.MIGRATED, str(exc), new_chat_id=int(exc.new_chat_id))
         except Forbidden as exc:
@@ -383,16 +385,15 @@ class OutboxSender:
         return _Result(Outcome.SENT)
 
     @staticmethod
-    async def _photo(path: str, photos: dict[str, bytes] | None) -> bytes:
+    async def _photo(path: str, photos: dict[str, bytes]) -> bytes:
         """The photo file's bytes, read once per drain: a compound's chart goes to each of its
         buildings' chats, and a thread hand-off per part would cost more than the send."""
-        if photos is not None and path in photos:
+        if path in photos:
             return photos[path]
         data = await asyncio.to_thread(Path(path).read_bytes)
-        if photos is not None:
-            if len(photos) >= _PHOTOS_KEPT:
-                del photos[next(iter(photos))]
-            photos[path] = data
+        if len(photos) >= _PHOTOS_KEPT:
+            del photos[next(iter(photos))]
+        photos[path] = data
         return data
 
     async def _send(self, chat_id: int, part: OutboxPart, photo: bytes | None) -> None:
@@ -576,12 +577,6 @@ async def _uninterrupted(work: Awaitable[T]) -> T:
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
-
-
-def _seconds(retry_after: timedelta | float) -> float:
-    if isinstance(retry_after, timedelta):
-        return retry_after.total_seconds()
-    return float(retry_after)
 
 
 def _surely_unsent(exc: TimedOut) -> bool:
