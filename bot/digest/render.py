@@ -179,9 +179,8 @@ def _resident_week_lines(week: DigestWeek, compound_id: int, _: Messages) -> lis
 def _dimension_chart(
     week: DigestWeek, compound_id: int, row: pd.Series, _: Messages
 ) -> DigestPart:
-    index = render_index(row, compound=week.name(compound_id), week=week.week, locale=_.locale)
     caption = _("digest.residents.caption", compound=week.name(compound_id))
-    return DigestPart(caption, index.parts[0].chart)
+    return DigestPart(caption, _dimensions(row, week.name(compound_id), _))
 
 
 def render_index(
@@ -191,8 +190,8 @@ def render_index(
     week: str,
     locale: str,
 ) -> Digest:
-    """``/index``: one compound's latest score, its four dimensions and their chart (drawn
-    once per ``charts`` cache when one is given)."""
+    """``/index``: one compound's latest score, its four dimensions and their chart (described
+    only: the caller draws it)."""
     _ = Messages(locale)
     title = _(
         "digest.index.title",
@@ -206,10 +205,15 @@ def render_index(
         *_dimension_lines(row, _),
         _("digest.index.coverage", coverage=round(float(row["coverage"]) * 100)),
     ]
+    return Digest("index", 0, [DigestPart("\n".join(lines), _dimensions(row, compound, _))])
+
+
+def _dimensions(row: pd.Series, compound: str, _: Messages) -> charts_module.DimensionChart:
+    """The four dimensions this week, beside last week's when every change is known."""
     previous = None
     if not any(_missing(row.get(f"delta_{name}")) for name in DIMENSIONS):
         previous = [float(row[name] - row[f"delta_{name}"]) for name in DIMENSIONS]
-    chart = charts_module.DimensionChart(
+    return charts_module.DimensionChart(
         title=_("digest.chart.dimensions_title", compound=compound),
         labels=[_(f"digest.dimension.{name}") for name in DIMENSIONS],
         current=[float(row[name]) for name in DIMENSIONS],
@@ -217,7 +221,6 @@ def render_index(
         current_label=_("digest.chart.this_week"),
         previous_label=_("digest.chart.last_week"),
     )
-    return Digest("index", 0, [DigestPart("\n".join(lines), chart)])
 
 
 # -- Committee -------------------------------------------------------------------------------
