@@ -21,6 +21,7 @@ from telegram import Bot, Update
 
 from bot.offline import DEFAULT_BOT_FIRST_NAME, DEFAULT_BOT_ID, DEFAULT_BOT_USERNAME
 from bot.offline import chat_member_dict as _chat_member_dict
+from storage.splitting import utf16_len
 
 JSONDict = dict[str, Any]
 
@@ -139,13 +140,9 @@ def make_photo_sizes(
 # -- Messages --------------------------------------------------------------------------------
 
 
-def utf16_len(text: str) -> int:
-    """Entity offsets and lengths count UTF-16 code units (an emoji is two)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def compute_entities(text: str) -> list[JSONDict]:
-    """Entities Telegram would attach: a leading /command and every #hashtag."""
+    """Entities Telegram would attach: a leading /command and every #hashtag (offsets and
+    lengths in UTF-16 code units, as Telegram counts them)."""
     entities: list[JSONDict] = []
     if command := _COMMAND.match(text):
         entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command[0])})
