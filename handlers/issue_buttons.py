@@ -63,6 +63,11 @@ CompoundChosen = Callable[[Update, GovContext, int, str], Awaitable[None]]
 class Button:
     extra: int  # parts after the issue number
     press: Press
+    numeric: bool = False  # the extra parts are numbers too (an issue number, a rating)
+
+    def numbers(self, parts: list[str]) -> list[str]:
+        """The parts that must be digits: the issue number, and the extras if ``numeric``."""
+        return parts[1:] if self.numeric else parts[1:2]
 
 
 async def _actor(update: Update, context: GovContext) -> Actor:
@@ -193,8 +198,6 @@ async def _duplicate_menu(
 
 
 async def _merge(update: Update, context: GovContext, number: int, extra: list[str]) -> None:
-    if not extra[0].isdigit():
-        return
     original = await context.db(
         merge_duplicate,
         issue_id=number,
@@ -287,8 +290,6 @@ async def _show_receipt(update: Update, context: GovContext, view: IssueView) ->
 
 
 async def _fixed(update: Update, context: GovContext, number: int, extra: list[str]) -> None:
-    if not extra[0].isdigit():
-        return
     view = await context.db(
         confirm_fixed,
         issue_id=number,
@@ -334,13 +335,13 @@ BUTTONS: dict[str, Button] = {
     "rej": Button(0, _reject_menu),
     "rejto": Button(1, _reject),
     "dup": Button(0, _duplicate_menu),
-    "dupof": Button(1, _merge),
-    "join": Button(1, _merge),
+    "dupof": Button(1, _merge, numeric=True),
+    "join": Button(1, _merge, numeric=True),
     "sep": Button(0, _separate),
     "cat": Button(0, _category_menu),
     "setcat": Button(1, _set_category),
     "back": Button(0, _back),
-    "fix": Button(1, _fixed),
+    "fix": Button(1, _fixed, numeric=True),
     "nfix": Button(0, _not_fixed),
 }
 
@@ -364,7 +365,7 @@ def build_handlers(
                 return
         button = BUTTONS.get(verb)
         parts = unpack(data, PREFIX, 2 + button.extra) if button else None
-        if button is None or parts is None or not parts[1].isdigit():
+        if button is None or parts is None or not all(p.isdigit() for p in button.numbers(parts)):
             _ = await context.messages(update)
             await query.answer(_("common.stale_button"), show_alert=True)
             return

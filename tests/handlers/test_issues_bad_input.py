@@ -166,3 +166,15 @@ async def test_photo_and_location_after_a_report_attach_to_it(harness: Harness) 
         issue = session.exec(select(Issue).where(Issue.reporter_user_id == GRID_A)).one()
     assert kinds == ["location", "photo_before", "photo_before"]
     assert issue.latitude == 31.2
+
+
+async def test_forged_number_in_a_button_is_answered_as_stale(harness: Harness) -> None:
+    bind_test_chats(harness)
+    await harness.send(
+        "#报事 3号楼楼道堆物", user_id=LEADER_A3, chat=harness.group(RESIDENTS_CHAT)
+    )
+    with harness.database.session() as session:
+        number = session.exec(select(Issue.id)).one()
+    for forged in (f"iss:fix:{number}:x", f"iss:join:{number}:x", f"iss:dupof:{number}:-1"):
+        sent = await harness.press(forged, user_id=LEADER_A3)
+        assert "按钮已经失效" in texts(sent), forged
