@@ -98,6 +98,16 @@ def test_missing_column_is_reported(tmp_path: Path) -> None:
     assert caught.value.column == "period"
 
 
+def test_a_file_with_only_the_header_is_reported(tmp_path: Path) -> None:
+    values = tmp_path / "values.csv"
+    values.write_text(HEADER)
+    out = tmp_path / "out.csv"
+    with pytest.raises(ScoringInputError, match="has no rows") as caught:
+        compute_index_file(values, out)
+    assert caught.value.file == str(values)
+    assert not out.exists()
+
+
 def test_bad_catalogue_is_reported_and_nothing_written(tmp_path: Path) -> None:
     values = tmp_path / "values.csv"
     values.write_text(HEADER + "c1,commercial,a,1,1\n")
