@@ -16,9 +16,8 @@ import pandas as pd
 
 from scoring.calibrate import SAMPLE_MODES
 from scoring.catalog import load_catalog
-from scoring.errors import ScoringInputError
 from scoring.pipeline import compute_index
-from scoring.values import read_values_file, validate_values
+from scoring.values import read_values_file
 from scoring.weights import WEIGHT_SCHEMES
 
 
@@ -63,11 +62,16 @@ def compute_index_file(
         raise ValueError(f"--sample must be one of {', '.join(SAMPLE_MODES)}, not '{sample}'")
     values_path, out_path = Path(values_path), Path(out_path)
     catalog = load_catalog(catalog_path)
-    raw = read_values_file(values_path)
-    values = validate_values(raw, catalog, source=str(values_path))
-    if values.empty:
-        raise ScoringInputError("the values file has no rows", file=str(values_path))
-    result = compute_index(values, catalog, weights=weights, sample=sample, seed=seed, draws=draws)
+    values = read_values_file(values_path)
+    result = compute_index(
+        values,
+        catalog,
+        weights=weights,
+        sample=sample,
+        seed=seed,
+        draws=draws,
+        source=str(values_path),
+    )
     _write_atomically(result.table, out_path)
     counts = result.table["housing_type"].value_counts().sort_index()
     return ComputeSummary(

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.calibrate import build_thresholds
+from scoring.errors import ScoringInputError
 from scoring.snapshot import Snapshot, score_validated
 from scoring.structure import SCORE_COLUMNS
 from scoring.thresholds import EXTENSIONS, ThresholdSet
@@ -43,14 +44,18 @@ def compute_index(
     seed: int = 0,
     extension: str = "range",
     draws: int = 1000,
+    source: str = "<values frame>",
 ) -> IndexResult:
     """Score the latest period of values against thresholds built from the earlier ones.
 
     With a single period, thresholds are built from that period. Rank intervals come from
     ``draws`` Monte Carlo draws over both threshold readings and the three weighting schemes
-    (``draws=0`` skips them; rank_low and rank_high then equal rank_in_type).
+    (``draws=0`` skips them; rank_low and rank_high then equal rank_in_type). ``values`` is
+    validated here; ``source`` names it in a ``ScoringInputError``.
     """
-    values = validate_values(values, catalog, source="<values frame>")
+    values = validate_values(values, catalog, source=source)
+    if values.empty:
+        raise ScoringInputError("the values file has no rows", file=source)
     periods = sort_periods(values["period"])
     latest = periods[-1]
     history = values[values["period"] != latest] if len(periods) > 1 else values
