@@ -23,7 +23,7 @@ from storage.errors import DomainError
 from storage.org import compound_of, get_unit, resolve_unit
 from storage.permissions import ACTION_ROLES, Action, active_grants, managed_units, require
 from storage.snapshots import latest_period, read_week
-from storage.splitting import split_text
+from storage.splitting import MAX_CAPTION, split_text, utf16_len
 from storage.tables import Audience, Role, UnitKind
 
 
@@ -160,13 +160,11 @@ async def _send_privately(context: GovContext, user_id: int, digest: Digest, hea
     await context.bot.send_message(user_id, header)
     for part in digest.parts:
         if part.chart is not None:
-            caption = part.text if len(part.text) <= 1024 else None
+            fits = utf16_len(part.text) <= MAX_CAPTION  # else the text follows the photo
             png = await asyncio.to_thread(draw, part.chart)
-            await context.bot.send_photo(user_id, png, caption=caption)
-            if caption is None:
-                for piece in split_text(part.text):
-                    await context.bot.send_message(user_id, piece)
-            continue
+            await context.bot.send_photo(user_id, png, caption=part.text if fits else None)
+            if fits:
+                continue
         for piece in split_text(part.text):
             await context.bot.send_message(user_id, piece)
 
