@@ -24,6 +24,19 @@ def _invite_code(reply: str) -> str:
     return match.group(1)
 
 
+def _volunteer_invite(harness: Harness) -> str:
+    """The code of a fresh volunteer invite to 阳光小区, made now."""
+    with harness.database.session() as session:
+        invite = create_invite(
+            session,
+            role=Role.VOLUNTEER,
+            unit_id=harness.district.units["sunshine"],
+            created_by=None,
+            now=harness.clock.now(),
+        )
+    return invite.code
+
+
 async def test_stranger_gets_a_friendly_explanation_in_chinese(harness: Harness) -> None:
     sent = await harness.send("/start", user_id=STRANGER)
     assert "基层治理助手" in texts(sent)
@@ -113,32 +126,18 @@ async def test_invite_refusals_are_clear(harness: Harness) -> None:
 
 
 async def test_expired_invite_is_refused(harness: Harness) -> None:
-    with harness.database.session() as session:
-        invite = create_invite(
-            session,
-            role=Role.VOLUNTEER,
-            unit_id=harness.district.units["sunshine"],
-            created_by=None,
-            now=harness.clock.now(),
-        )
+    code = _volunteer_invite(harness)
     harness.clock.advance(timedelta(days=8))
-    sent = await harness.send(f"/start {invite.code}", user_id=NEWCOMER)
+    sent = await harness.send(f"/start {code}", user_id=NEWCOMER)
     assert "已过期" in texts(sent)
     sent = await harness.send("/start not-a-code", user_id=NEWCOMER)
     assert "无效" in texts(sent)
 
 
 async def test_opening_the_same_link_twice_is_not_an_error(harness: Harness) -> None:
-    with harness.database.session() as session:
-        invite = create_invite(
-            session,
-            role=Role.VOLUNTEER,
-            unit_id=harness.district.units["sunshine"],
-            created_by=None,
-            now=harness.clock.now(),
-        )
-    await harness.send(f"/start {invite.code}", user_id=NEWCOMER)
-    sent = await harness.send(f"/start {invite.code}", user_id=NEWCOMER)
+    code = _volunteer_invite(harness)
+    await harness.send(f"/start {code}", user_id=NEWCOMER)
+    sent = await harness.send(f"/start {code}", user_id=NEWCOMER)
     assert "无需再次加入" in texts(sent)
 
 
