@@ -32,6 +32,7 @@ from handlers.issue_render import (
     PREFIX,
     category,
     category_menu,
+    category_name,
     duplicate_menu,
     receipt_buttons,
     receipt_text,
@@ -76,6 +77,15 @@ async def _actor(update: Update, context: GovContext) -> Actor:
     return Actor(member_id=member.id if member else None, user_id=user.id if user else None)
 
 
+async def _act(
+    update: Update, context: GovContext, change: Callable[..., IssueView], **kwargs: object
+) -> IssueView:
+    """Run the storage ``change`` as the presser, now."""
+    return await context.db(
+        change, actor=await _actor(update, context), now=context.now(), **kwargs
+    )
+
+
 def _query(update: Update) -> tuple[int, int]:
     """The chat and message the pressed button sits on."""
     query = update.callback_query
@@ -99,21 +109,13 @@ async def _after_change(update: Update, context: GovContext, view: IssueView, to
 
 
 async def _accept(update: Update, context: GovContext, number: int, _extra: list[str]) -> None:
-    view = await context.db(
-        accept_issue, issue_id=number, actor=await _actor(update, context), now=context.now()
-    )
+    view = await _act(update, context, accept_issue, issue_id=number)
     _ = await context.messages(update)
     await _after_change(update, context, view, _("issue.toast.accepted", number=number))
 
 
 async def _dispatch(update: Update, context: GovContext, number: int, extra: list[str]) -> None:
-    view = await context.db(
-        dispatch_issue,
-        issue_id=number,
-        party=extra[0],
-        actor=await _actor(update, context),
-        now=context.now(),
-    )
+    view = await _act(update, context, dispatch_issue, issue_id=number, party=extra[0])
     _ = await context.messages(update)
     party = _(f"issue.party.{extra[0]}")
     await _after_change(
@@ -123,26 +125,20 @@ async def _dispatch(update: Update, context: GovContext, number: int, extra: lis
 
 
 async def _escalate(update: Update, context: GovContext, number: int, _extra: list[str]) -> None:
-    view = await context.db(
-        escalate_issue, issue_id=number, actor=await _actor(update, context), now=context.now()
-    )
+    view = await _act(update, context, escalate_issue, issue_id=number)
     _ = await context.messages(update)
     await _after_change(update, context, view, _("issue.toast.escalated", number=number))
     await escalate_to_town(context, view, "issue.town.whistle")
 
 
 async def _start(update: Update, context: GovContext, number: int, _extra: list[str]) -> None:
-    view = await context.db(
-        start_handling, issue_id=number, actor=await _actor(update, context), now=context.now()
-    )
+    view = await _act(update, context, start_handling, issue_id=number)
     _ = await context.messages(update)
     await _after_change(update, context, view, _("issue.toast.started", number=number))
 
 
 async def _resolve(update: Update, context: GovContext, number: int, _extra: list[str]) -> None:
-    view = await context.db(
-        resolve_issue, issue_id=number, actor=await _actor(update, context), now=context.now()
-    )
+    view = await _act(update, context, resolve_issue, issue_id=number)
     _ = await context.messages(update)
     await _after_change(update, context, view, _("issue.toast.resolved", number=number))
     await ask_reporters(context, view)
@@ -169,13 +165,7 @@ async def _reject_menu(
 
 
 async def _reject(update: Update, context: GovContext, number: int, extra: list[str]) -> None:
-    view = await context.db(
-        reject_issue,
-        issue_id=number,
-        body=extra[0],
-        actor=await _actor(update, context),
-        now=context.now(),
-    )
+    view = await _act(update, context, reject_issue, issue_id=number, body=extra[0])
     _ = await context.messages(update)
     await _after_change(update, context, view, _("issue.toast.rejected", number=number))
     await tell_reporters(context, view, "issue.notice.rejected", body=_(f"issue.body.{extra[0]}"))
@@ -198,12 +188,8 @@ async def _duplicate_menu(
 
 
 async def _merge(update: Update, context: GovContext, number: int, extra: list[str]) -> None:
-    original = await context.db(
-        merge_duplicate,
-        issue_id=number,
-        original_id=int(extra[0]),
-        actor=await _actor(update, context),
-        now=context.now(),
+    original = await _act(
+        update, context, merge_duplicate, issue_id=number, original_id=int(extra[0])
     )
     _ = await context.messages(update)
     await refresh_card(context, original)
@@ -246,12 +232,12 @@ async def _category_menu(
 async def _set_category(
     update: Update, context: GovContext, number: int, extra: list[str]
 ) -> None:
-    view = await context.db(
+    view = await _act(
+        update,
+        context,
         change_category,
         issue_id=number,
         category_id=extra[0],
-        actor=await _actor(update, context),
-        now=context.now(),
         policy=issue_policy(context),
     )
     await _show_receipt(update, context, view)
@@ -261,16 +247,11 @@ async def _set_category(
 async def _back(update: Update, context: GovContext, number: int, _extra: list[str]) -> None:
     """Leave a sub-menu: the pressed message shows the card or the receipt again."""
     view = await context.db(issue_view, issue_id=number)
-    if (_query(update)) == (view.card_chat_id, view.card_message_id):
-        query = update.callback_query
-        assert query is not None
-        await query.answer()
-        await refresh_card(context, view)
-        return
     await _show_receipt(update, context, view)
 
 
 async def _show_receipt(update: Update, context: GovContext, view: IssueView) -> None:
+    """Show the card again if the press was on it, else the reporter's receipt."""
     query = update.callback_query
     assert query is not None
     chat_id, message_id = _query(update)
@@ -282,21 +263,15 @@ async def _show_receipt(update: Update, context: GovContext, view: IssueView) ->
     residents = await context.db(chat_audience, chat_id=chat_id) == Audience.RESIDENTS
     text = receipt_text(view, _, tz=context.services.tz, residents_chat=residents)
     await query.answer(
-        _("issue.toast.category", category=category(view.category_id).name(_.locale))
-        if not (residents and category(view.category_id).sensitive)
-        else None
+        None
+        if residents and category(view.category_id).sensitive
+        else _("issue.toast.category", category=category_name(view.category_id, _))
     )
     await edit_safely(context, chat_id, message_id, text, receipt_buttons(view, _))
 
 
 async def _fixed(update: Update, context: GovContext, number: int, extra: list[str]) -> None:
-    view = await context.db(
-        confirm_fixed,
-        issue_id=number,
-        rating=int(extra[0]),
-        actor=await _actor(update, context),
-        now=context.now(),
-    )
+    view = await _act(update, context, confirm_fixed, issue_id=number, rating=int(extra[0]))
     _ = await context.messages(update)
     query = update.callback_query
     assert query is not None
@@ -310,13 +285,7 @@ async def _fixed(update: Update, context: GovContext, number: int, extra: list[s
 
 
 async def _not_fixed(update: Update, context: GovContext, number: int, _extra: list[str]) -> None:
-    view = await context.db(
-        reopen_issue,
-        issue_id=number,
-        actor=await _actor(update, context),
-        now=context.now(),
-        policy=issue_policy(context),
-    )
+    view = await _act(update, context, reopen_issue, issue_id=number, policy=issue_policy(context))
     _ = await context.messages(update)
     query = update.callback_query
     assert query is not None
