@@ -33,7 +33,7 @@ def test_baseline_is_mean_of_last_three_observations(mini_catalog: pd.DataFrame)
     # X: periods 1..4 = 100, 2, 4, 6 -> last three mean 4; Y: one observation 10 -> 10
     rows = [
         ("X", "commercial", "a", str(p), v)
-        for p, v in zip([1, 2, 3, 4], [100, 2, 4, 6], strict=True)
+        for p, v in zip([1, 2, 3, 4], [100.0, 2.0, 4.0, 6.0], strict=True)
     ]
     rows.append(("Y", "commercial", "a", "3", 10.0))
     table = _set(rows, mini_catalog).for_type("commercial").loc["a"]
