@@ -9,8 +9,6 @@ one. Lines starting with ``:`` are the terminal's own commands (``:help``).
 from __future__ import annotations
 
 import asyncio
-import html
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +23,7 @@ from bot.updates import next_message_id
 from storage.clock import SystemClock
 from storage.db import Database
 from storage.org import unit_path
+from storage.splitting import visible_text
 from storage.tables import ChatBinding, Member, RoleGrant
 
 Read = Callable[[str], str]
@@ -163,7 +162,7 @@ class TerminalChat:
             if not isinstance(text, str) and call.photo_bytes is None:
                 continue
             where = "" if call.chat_id == here else f" → {self._chat_name(call.chat_id)}"
-            body = _plain(text) if isinstance(text, str) else ""
+            body = visible_text(text) if isinstance(text, str) else ""
             if call.photo_bytes:
                 body = f"[picture, {call.photo_bytes // 1024} KB] " + body
             self.write(f"🤖{where}: {body}")
@@ -237,11 +236,6 @@ class TerminalChat:
             if key == choice.title or key == str(choice.chat_id) or choice.title.startswith(key):
                 return choice
         raise LookupError(f"no chat {key!r}")
-
-
-def _plain(text: str) -> str:
-    """Telegram HTML as a terminal shows it."""
-    return html.unescape(re.sub(r"</?(b|i|u|s|code|pre|a)[^>]*>", "", text))
 
 
 async def run_chat(settings: Settings, *, person: str | None, chat: str | None, read: Read,
