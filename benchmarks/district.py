@@ -1,10 +1,10 @@
 """A Pudong-scale district for the benchmarks, written straight into SQLite.
 
 36 街镇, 1,358 居村, 3,179 小区 in the four housing types (商品房 1,590 as in the paper), about
-63,000 楼组 (DESIGN §2), two grids per 居委, and the people who work there: a town officer per
-街镇, two committee members per 居委, a grid worker per grid, a property manager and two
-volunteers per 小区 and a building leader per 楼组. Every 小区 has a bound residents chat, every
-居委 a committee chat and every 街镇 a town chat.
+62,000 楼组 (DESIGN §2: ~63,000), two grids per 居委, and the people who work there: a town
+officer per 街镇, two committee members per 居委, a grid worker per grid, a property manager and
+two volunteers per 小区 and a building leader per 楼组. Every 小区 has a bound residents chat,
+every 居委 a committee chat and every 街镇 a town chat.
 
 The schema comes from the Alembic migrations; the rows are bulk-inserted with ``sqlite3``
 (building this through the ORM would take minutes and measure nothing we care about). Records
