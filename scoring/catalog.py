@@ -212,8 +212,3 @@ def _check_change_targets(catalog: pd.DataFrame, source: str) -> None:
                 row=row,
                 column="change_of",
             )
-
-
-def leaf_structure(catalog: pd.DataFrame) -> pd.DataFrame:
-    """Return the columns the aggregation needs: dimension, subindex, direction."""
-    return catalog.loc[:, ["dimension", "subindex", "direction"]]
