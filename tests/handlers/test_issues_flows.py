@@ -160,3 +160,26 @@ async def test_english_speaker_reads_english(harness: Harness) -> None:
     sent = await harness.send("/report 3号楼楼道堆物", user_id=GRID_A)
     assert "Recorded as" in texts(sent)
     assert "Items stacked in stairwell" in texts(sent)
+
+
+async def test_back_leaves_a_sub_menu_on_the_receipt_and_on_the_card(harness: Harness) -> None:
+    bind_test_chats(harness)
+    group = harness.group(RESIDENTS_CHAT)
+    sent = await harness.send("#报事 3号楼楼道里东西很多", user_id=LEADER_A3, chat=group)
+    receipt = sent[0]
+    number = only_issue(harness).id
+    on_receipt = {"chat": group, "message_id": receipt.message_id}
+    sent = await harness.press(f"iss:cat:{number}", user_id=LEADER_A3, **on_receipt)
+    assert f"iss:back:{number}" in dict(buttons(sent[-1])).values()
+    sent = await harness.press(f"iss:back:{number}", user_id=LEADER_A3, **on_receipt)
+    assert f"#{number}" in texts(sent)
+    assert list(dict(buttons(sent[-1]))) == ["改类别"]
+    card = [c for c in harness.api.sent(COMMITTEE_CHAT, "sendMessage") if buttons(c)][-1]
+    on_card = {"chat": harness.group(COMMITTEE_CHAT), "message_id": card.message_id}
+    sent = await harness.press(f"iss:rej:{number}", user_id=COMMITTEE_A, **on_card)
+    assert f"iss:back:{number}" in dict(buttons(sent[-1])).values()
+    sent = await harness.press(f"iss:back:{number}", user_id=COMMITTEE_A, **on_card)
+    assert [c.params.get("message_id") for c in sent if c.method == "editMessageText"] == [
+        card.message_id
+    ]
+    assert dict(buttons(sent[-1])) == dict(buttons(card))
