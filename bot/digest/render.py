@@ -316,7 +316,8 @@ def _overdue_lines(week: DigestWeek, compounds: Sequence[int], _: Messages) -> l
 
 
 def _alert_lines(week: DigestWeek, compounds: Sequence[int], _: Messages) -> list[str]:
-    mine = [a for a in week.open_alerts if a.compound_id in set(compounds)]
+    inside = set(compounds)
+    mine = [a for a in week.open_alerts if a.compound_id in inside]
     if not mine:
         return [_("digest.committee.no_alerts")]
     return [
