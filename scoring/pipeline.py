@@ -68,8 +68,7 @@ def compute_index(
     table = main.scores.reset_index()
     nominal = table["rank_in_type"].astype(float).to_numpy()
     if draws > 0:
-        alternatives = [main, *(s for s in snapshots[1:])]
-        intervals = rank_intervals(alternatives, catalog, draws=draws, seed=seed).reindex(
+        intervals = rank_intervals(snapshots, catalog, draws=draws, seed=seed).reindex(
             main.scores.index
         )
         low = np.fmin(intervals["rank_low"].to_numpy(dtype=float), nominal)
