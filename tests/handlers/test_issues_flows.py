@@ -168,17 +168,24 @@ async def test_back_leaves_a_sub_menu_on_the_receipt_and_on_the_card(harness: Ha
     sent = await harness.send("#报事 3号楼楼道里东西很多", user_id=LEADER_A3, chat=group)
     receipt = sent[0]
     number = only_issue(harness).id
-    on_receipt = {"chat": group, "message_id": receipt.message_id}
-    sent = await harness.press(f"iss:cat:{number}", user_id=LEADER_A3, **on_receipt)
+    sent = await harness.press(
+        f"iss:cat:{number}", user_id=LEADER_A3, chat=group, message_id=receipt.message_id
+    )
     assert f"iss:back:{number}" in dict(buttons(sent[-1])).values()
-    sent = await harness.press(f"iss:back:{number}", user_id=LEADER_A3, **on_receipt)
+    sent = await harness.press(
+        f"iss:back:{number}", user_id=LEADER_A3, chat=group, message_id=receipt.message_id
+    )
     assert f"#{number}" in texts(sent)
     assert list(dict(buttons(sent[-1]))) == ["改类别"]
     card = [c for c in harness.api.sent(COMMITTEE_CHAT, "sendMessage") if buttons(c)][-1]
-    on_card = {"chat": harness.group(COMMITTEE_CHAT), "message_id": card.message_id}
-    sent = await harness.press(f"iss:rej:{number}", user_id=COMMITTEE_A, **on_card)
+    committee = harness.group(COMMITTEE_CHAT)
+    sent = await harness.press(
+        f"iss:rej:{number}", user_id=COMMITTEE_A, chat=committee, message_id=card.message_id
+    )
     assert f"iss:back:{number}" in dict(buttons(sent[-1])).values()
-    sent = await harness.press(f"iss:back:{number}", user_id=COMMITTEE_A, **on_card)
+    sent = await harness.press(
+        f"iss:back:{number}", user_id=COMMITTEE_A, chat=committee, message_id=card.message_id
+    )
     assert [c.params.get("message_id") for c in sent if c.method == "editMessageText"] == [
         card.message_id
     ]
