@@ -102,15 +102,7 @@ def card_buttons(view: IssueView, _: Messages) -> InlineKeyboardMarkup | None:
             for party in DISPATCH_PARTIES
         ]
         rows += [parties[:3], parties[3:]]
-    if view.state in ("dispatched", "reopened", "accepted"):
-        rows.append(
-            [
-                _button(_("issue.button.start"), "prog", n),
-                _button(_("issue.button.resolve"), "res", n),
-            ]
-        )
-    if view.state == "in_progress":
-        rows.append([_button(_("issue.button.resolve"), "res", n)])
+    rows += _handler_rows(view, _)
     if view.state in ("reported", "reopened", "accepted", "dispatched", "in_progress"):
         row = [] if view.escalated else [_button(_("issue.button.escalate"), "esc", n)]
         if dispatchable:
@@ -123,21 +115,25 @@ def card_buttons(view: IssueView, _: Messages) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def handler_buttons(view: IssueView, _: Messages) -> InlineKeyboardMarkup | None:
-    """The assignee's buttons only (处理中 / 已解决), for their private notice."""
+def _handler_rows(view: IssueView, _: Messages) -> list[list[InlineKeyboardButton]]:
+    """处理中 / 已解决, as far as the state allows."""
     n = view.number
     if view.state in ("dispatched", "accepted", "reopened"):
-        return InlineKeyboardMarkup(
+        return [
             [
-                [
-                    _button(_("issue.button.start"), "prog", n),
-                    _button(_("issue.button.resolve"), "res", n),
-                ]
+                _button(_("issue.button.start"), "prog", n),
+                _button(_("issue.button.resolve"), "res", n),
             ]
-        )
+        ]
     if view.state == "in_progress":
-        return InlineKeyboardMarkup([[_button(_("issue.button.resolve"), "res", n)]])
-    return None
+        return [[_button(_("issue.button.resolve"), "res", n)]]
+    return []
+
+
+def handler_buttons(view: IssueView, _: Messages) -> InlineKeyboardMarkup | None:
+    """The assignee's buttons only (处理中 / 已解决), for their private notice."""
+    rows = _handler_rows(view, _)
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def receipt_text(
