@@ -179,9 +179,9 @@ def receipt_buttons(
     return InlineKeyboardMarkup(rows)
 
 
-def category_menu(number: int, _: Messages, *, verb: str = "setcat") -> InlineKeyboardMarkup:
+def category_menu(number: int, _: Messages) -> InlineKeyboardMarkup:
     """Every category as a button (two a row), then 返回."""
-    buttons = [_button(c.name(_.locale), verb, number, c.id) for c in load_catalog().all()]
+    buttons = [_button(c.name(_.locale), "setcat", number, c.id) for c in load_catalog().all()]
     rows = [
         buttons[i : i + CATEGORY_BUTTONS_PER_ROW]
         for i in range(0, len(buttons), CATEGORY_BUTTONS_PER_ROW)
