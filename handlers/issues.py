@@ -161,7 +161,7 @@ async def ask_compound(
     pending[(chat.id, draft.message_id)] = draft
     rows = [
         [InlineKeyboardButton(path, callback_data=pack(PREFIX, "at", draft.message_id, cid))]
-        for cid, path in choice.candidates[:30]
+        for cid, path in choice.candidates[: issue_guided.MAX_PLACE_BUTTONS]
     ]
     await reply(update, _("issue.which_compound"), reply_markup=InlineKeyboardMarkup(rows))
 
