@@ -19,13 +19,13 @@ from handlers.issue_notify import (
     chat_messages,
     escalate_to_town,
     issue_policy,
-    post_alert,
     refresh_card,
+    send_to_committee,
     tell_reporters,
 )
-from handlers.issue_render import category_name, local_time
+from handlers.issue_render import local_time
 from storage.issue_deadlines import Announcement, scan_deadlines
-from storage.issue_views import issue_chats, issue_view
+from storage.issue_views import issue_view
 
 logger = logging.getLogger(__name__)
 
@@ -75,17 +75,12 @@ async def announce(context: GovContext, found: Announcement) -> None:
     key = f"{view.number}:{found.phase}:{found.due_at.isoformat()}"
     if found.kind == "escalation":
         await escalate_to_town(context, view, "issue.town.overdue_twice", key=key)
-    chats = await context.db(issue_chats, issue_id=found.issue_id)
-    target = chats.committee or chats.town
-    if target is None:
-        return
-    _ = chat_messages(context)
-    text = _(
+    await send_to_committee(
+        context,
+        view,
         f"issue.alert.{found.kind}",
-        number=view.number,
-        category=category_name(view.category_id, _),
-        place=view.place,
-        phase=_(f"issue.phase.{found.phase}"),
+        kind=ALERT_KINDS[found.kind],
+        key=key,
+        phase=chat_messages(context)(f"issue.phase.{found.phase}"),
         due=local_time(found.due_at, context.services.tz),
     )
-    await post_alert(context, target, text, kind=ALERT_KINDS[found.kind], key=key)

@@ -180,8 +180,20 @@ async def tell_reporters(context: GovContext, view: IssueView, msgid: str, **par
         await send_safely(context, user_id, _(msgid, number=view.number, **params))
 
 
-async def send_to_committee(context: GovContext, view: IssueView, msgid: str) -> None:
-    """Alert the committee chat (else the town's) about the issue: ``issue.alert.reopened``."""
+async def send_to_committee(
+    context: GovContext,
+    view: IssueView,
+    msgid: str,
+    *,
+    kind: str | None = None,
+    key: str | None = None,
+    **params: Any,
+) -> None:
+    """Alert the committee chat (else the town's) about the issue: ``issue.alert.reopened``.
+
+    ``kind`` and ``key`` default to the message's name and the issue's round of work;
+    ``params`` fill the message's placeholders beyond number, place and category.
+    """
     chats = await context.db(issue_chats, issue_id=view.number)
     target = chats.committee or chats.town
     if target is None:
@@ -192,8 +204,11 @@ async def send_to_committee(context: GovContext, view: IssueView, msgid: str) ->
         number=view.number,
         place=view.place,
         category=category_name(view.category_id, _),
+        **params,
     )
-    await post_alert(context, target, text, kind=_alert_kind(msgid), key=_cycle_key(view))
+    await post_alert(
+        context, target, text, kind=kind or _alert_kind(msgid), key=key or _cycle_key(view)
+    )
 
 
 async def escalate_to_town(
