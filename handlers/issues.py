@@ -34,6 +34,7 @@ from handlers.parsing.triggers import read_trigger
 from storage.issue_states import Actor
 from storage.issue_views import chat_audience, issue_history, open_issues
 from storage.issues import PlaceChoice, ReportOutcome, attach_media, report_issue
+from storage.splitting import split_text
 from storage.tables import Audience
 
 logger = logging.getLogger(__name__)
@@ -264,8 +265,10 @@ async def issue_command(update: Update, context: GovContext) -> None:
                 note=_event_note(event.action, event.note, _),
             )
         )
-    text = "\n".join(lines)
-    await reply(update, text[:4000])
+    # A long history goes out in several messages, split between lines: cutting it at a fixed
+    # length could cut a tag or an entity in half, and Telegram refuses such a message.
+    for piece in split_text("\n".join(lines)):
+        await reply(update, piece)
 
 
 def _event_note(action: str, note: str | None, _: Messages) -> str:
