@@ -116,8 +116,9 @@ def _issues(
         reported = _moment(monday, rng)
         category = rng.choice(CATEGORIES)
         due = reported + timedelta(days=7)
-        resolved = reported + timedelta(hours=rng.uniform(4, 240) / factor)
-        closed = resolved + timedelta(days=1) if rng.random() < 0.8 else None
+        done = reported + timedelta(hours=rng.uniform(4, 240) / factor)
+        closed = done + timedelta(days=1) if rng.random() < 0.8 else None
+        resolved: datetime | None = done
         state = "closed" if closed else "resolved"
         if rng.random() < (0.4 if recent else 0.02):  # still being handled
             state, resolved, closed = "dispatched", None, None
