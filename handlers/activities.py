@@ -104,7 +104,7 @@ async def log_message(update: Update, context: GovContext) -> None:
     today = context.today()
     result = parse_message(clean, today=today, locale=_.locale)
     edited = update.edited_message is not None
-    recorded, facts = await context.db(
+    recorded, facts = await context.db_quick(
         _record_and_describe,
         chat_id=message.chat.id,
         message_id=message.message_id,
@@ -137,7 +137,7 @@ async def log_message(update: Update, context: GovContext) -> None:
     ):
         return  # the reply now shows the new reading
     sent = await message.reply_text(text_out, reply_markup=markup)
-    await context.db(
+    await context.db_quick(
         set_reply_message, activity_id=activity.id or 0, reply_message_id=sent.message_id
     )
 

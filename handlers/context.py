@@ -59,6 +59,10 @@ class GovContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         """Run a storage function ``fn(session=…, **kwargs)`` in a worker thread."""
         return await run_db(self.services.db, fn, **kwargs)
 
+    async def db_quick(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+        """Run a short storage function on the event loop if it can (:func:`run_db_quick`)."""
+        return await run_db_quick(self.services.db, fn, **kwargs)
+
     async def member(self, update: Update) -> Member | None:
         """The sender's member row, looked up once per update (PTB makes a context per call)."""
         user = update.effective_user
@@ -66,7 +70,7 @@ class GovContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
             return None
         cached = self._govbot_member
         if cached is None or cached[0] != user.id:
-            cached = (user.id, await self.db(member_snapshot, user_id=user.id))
+            cached = (user.id, await self.db_quick(member_snapshot, user_id=user.id))
             self._govbot_member = cached
         return cached[1]
 
@@ -93,6 +97,23 @@ async def run_db(database: Database, fn: Callable[..., T], /, **kwargs: Any) -> 
             return fn(session=session, **kwargs)
 
     return await asyncio.to_thread(work)
+
+
+async def run_db_quick(database: Database, fn: Callable[..., T], /, **kwargs: Any) -> T:
+    """A short storage call on a message's path: on the event loop when the write lock is free,
+    else in a worker thread, as :func:`run_db`.
+
+    For point lookups and the few rows one message writes (about a millisecond of work, mostly
+    Python). A worker thread does not keep such work off the loop, since it holds the GIL while
+    it runs; the hop itself cost more than the work: about a third of a logged message's CPU
+    (docs/performance.md). What a thread does spare the loop is waiting, and here nothing waits:
+    the write lock is taken only if free (:meth:`Database.session_if_free`), and WAL readers
+    never wait. Scans, exports and scoring stay on :func:`run_db`.
+    """
+    with database.session_if_free() as session:
+        if session is not None:
+            return fn(session=session, **kwargs)
+    return await run_db(database, fn, **kwargs)
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:

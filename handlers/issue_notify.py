@@ -140,7 +140,7 @@ async def post_new_issue(
     text, markup = render_card(context, view, _)
     card = await send_safely(context, target, text, markup)
     if card is not None:
-        await context.db(
+        await context.db_quick(
             set_card, issue_id=view.number, chat_id=target, message_id=card.message_id
         )
     if category(view.category_id).urgent:

@@ -114,7 +114,7 @@ async def record_draft(
     assert chat is not None
     member = await context.member(update)
     _ = await context.messages(update)
-    outcome = await context.db(
+    outcome = await context.db_quick(
         report_issue,
         actor=actor_of(update, member.id if member else None),
         chat_id=chat.id,

@@ -6,10 +6,13 @@ own transaction handling is switched off and we emit ``BEGIN IMMEDIATE`` ourselv
 transaction that reads and later writes fails with ``SQLITE_BUSY`` when another writer got there
 first, while an immediate one waits for the lock up front. Long read-only work (scoring, exports)
 uses :meth:`Database.read_session`, a deferred ``BEGIN``, so it never holds the write lock.
+:meth:`Database.session_if_free` is for short work on the event loop: it takes the write lock
+only if nobody holds it, without waiting.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -18,11 +21,13 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, TextClause, bindparam, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 BUSY_TIMEOUT_MS = 30_000
 _DEFERRED = "govbot_deferred"
+_NOWAIT = "govbot_nowait"
 
 
 def create_db_engine(url: str) -> Engine:
@@ -62,8 +67,18 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        deferred = conn.get_execution_options().get(_DEFERRED, False)
-        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        if options.get(_DEFERRED, False):
+            conn.exec_driver_sql("BEGIN")
+        elif options.get(_NOWAIT, False):
+            driver = conn.connection.driver_connection
+            driver.execute("PRAGMA busy_timeout=0")
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+            finally:
+                driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -73,6 +88,7 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url)
         self._read_engine = self.engine.execution_options(**{_DEFERRED: True})
+        self._nowait_engine = self.engine.execution_options(**{_NOWAIT: True})
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -88,6 +104,26 @@ class Database:
     def read_session(self) -> Iterator[Session]:
         """A session for long reads that never takes the write lock."""
         with Session(self._read_engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def session_if_free(self) -> Iterator[Session | None]:
+        """A :meth:`session` whose write lock is taken now, or None if another writer holds it.
+
+        Never waits for the lock, so short work can run on the event loop (see
+        ``handlers.context.run_db_quick``). Other databases than SQLite always get a session.
+        """
+        with Session(self._nowait_engine, expire_on_commit=False) as session:
+            try:
+                session.connection()  # BEGIN IMMEDIATE, with no busy timeout
+            except (OperationalError, sqlite3.OperationalError) as error:
+                if (
+                    getattr(getattr(error, "orig", error), "sqlite_errorcode", None)
+                    != sqlite3.SQLITE_BUSY
+                ):
+                    raise
+                yield None
+                return
             yield session
 
     def dispose(self) -> None:

@@ -1,0 +1,46 @@
+"""Database access from handlers: short work on the loop unless a writer holds the lock."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from handlers.context import run_db_quick
+from storage.db import Database
+
+
+def _write(*, session: Session, ran_in: list[int]) -> str:
+    ran_in.append(threading.get_ident())
+    session.execute(text("CREATE TABLE probe (x INTEGER)"))
+    session.commit()
+    return "recorded"
+
+
+async def test_quick_work_on_a_free_database_runs_on_the_event_loop(database: Database) -> None:
+    ran_in: list[int] = []
+    assert await run_db_quick(database, _write, ran_in=ran_in) == "recorded"
+    assert ran_in == [threading.get_ident()]
+
+
+async def test_quick_work_waits_for_another_writer_in_a_thread_and_is_not_lost(
+    database: Database,
+) -> None:
+    path = database.engine.url.database
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # e.g. the weekly job storing a snapshot
+    ran_in: list[int] = []
+    work = asyncio.create_task(run_db_quick(database, _write, ran_in=ran_in))
+    await asyncio.sleep(0.05)
+    assert not work.done()  # waiting for the lock, and the loop is free meanwhile
+    other.execute("COMMIT")
+    other.close()
+    assert await work == "recorded"
+    assert len(ran_in) == 1
+    assert ran_in[0] != threading.get_ident()
+    with database.read_session() as session:
+        assert session.execute(text("SELECT count(*) FROM probe")).scalar_one() == 0

@@ -1,0 +1,75 @@
+"""Sessions: the quick one never waits for another writer's lock, and leaves no trace."""
+
+from __future__ import annotations
+
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import text
+
+from storage import db
+from storage.db import BUSY_TIMEOUT_MS, Database
+
+
+def _other_writer(database: Database) -> sqlite3.Connection:
+    """A second process's connection holding SQLite's write lock."""
+    path = database.engine.url.database
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+def test_a_free_database_gives_a_session_holding_the_write_lock(database: Database) -> None:
+    with database.session_if_free() as session:
+        assert session is not None
+        session.execute(text("CREATE TABLE probe (x INTEGER)"))
+        session.execute(text("INSERT INTO probe VALUES (1)"))
+        session.commit()
+    with database.read_session() as session:
+        assert session.execute(text("SELECT x FROM probe")).scalar_one() == 1
+
+
+def test_another_writer_means_no_session_at_once_and_nothing_written(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ordinary sessions of this engine would wait an hour for the lock; the quick one must not
+    # wait at all. (The watchdog only catches a hang; it measures nothing.)
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 3_600_000)
+    patient = Database(database.url)
+    other = _other_writer(database)
+
+    def attempt() -> bool:
+        with patient.session_if_free() as session:
+            return session is None
+
+    pool = ThreadPoolExecutor(1)
+    try:
+        assert pool.submit(attempt).result(timeout=60)
+    finally:
+        other.execute("CREATE TABLE written_by_the_other (x INTEGER)")
+        other.execute("COMMIT")
+        other.close()
+        pool.shutdown()
+        patient.dispose()
+    with database.session_if_free() as session:
+        assert session is not None
+        tables = session.execute(text("SELECT name FROM sqlite_master")).scalars().all()
+    assert "written_by_the_other" in tables
+
+
+def test_the_connection_goes_back_to_the_pool_waiting_as_usual(database: Database) -> None:
+    """The quick session drops the busy timeout only for its BEGIN: ordinary sessions on the
+    same pooled connection still wait for a writer instead of failing at once."""
+    other = _other_writer(database)
+    with database.session_if_free() as session:
+        assert session is None
+    other.execute("ROLLBACK")
+    other.close()
+    for _ in range(2):  # after a refusal and after a success
+        with database.session_if_free() as session:
+            assert session is not None
+        with database.session() as session:
+            timeout = session.execute(text("PRAGMA busy_timeout")).scalar_one()
+        assert timeout == BUSY_TIMEOUT_MS
