@@ -23,6 +23,7 @@ benchmarks: ``scale=60`` allows 20 messages a *second* to a group.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -63,11 +64,13 @@ def is_group(chat_id: int) -> bool:
 
 
 class Slot:
-    """One send counted in the windows: open while in flight, dated when answered."""
+    """One send to ``chat_id`` counted in the windows: open while in flight, dated when
+    answered."""
 
-    __slots__ = ("finished_at",)
+    __slots__ = ("chat_id", "finished_at")
 
-    def __init__(self) -> None:
+    def __init__(self, chat_id: int) -> None:
+        self.chat_id = chat_id
         self.finished_at: float | None = None
 
 
@@ -107,6 +110,11 @@ class Pacer:
         self.monotonic = monotonic
         self._overall = _Window(pacing.overall_per_second, pacing.seconds(1.0))
         self._chats: dict[int, _Window] = {}
+        # Answered sends in the order they were answered, to forget the windows of chats that
+        # got nothing for longer than any window's span: a fan-out reaches every chat once, and
+        # 63,000 windows kept after it would be memory and garbage-collector work for nothing.
+        self._answered: deque[Slot] = deque()
+        self._longest_span = max(pacing.seconds(60.0), pacing.seconds(1.0))
         self._chat_paused: dict[int, float] = {}
         self._all_paused = 0.0
         self._gap = self._overall.span / max(self._overall.limit, 1)
@@ -121,8 +129,6 @@ class Pacer:
         window_wait = window.wait(now)
         if window_wait is None:
             return None
-        if not window.slots:
-            del self._chats[chat_id]  # keeps a long-running sender's memory flat
         return max(wait, window_wait)
 
     def overall_wait(self, now: float) -> float | None:
@@ -134,7 +140,7 @@ class Pacer:
 
     def reserve(self, chat_id: int) -> Slot:
         """Count a send to ``chat_id`` that starts now."""
-        slot = Slot()
+        slot = Slot(chat_id)
         # Behind schedule (a sleep overslept), up to a few sends may catch up at once.
         now = self.monotonic()
         self._next_start = max(self._next_start, now - _CATCH_UP * self._gap) + self._gap
@@ -144,7 +150,24 @@ class Pacer:
 
     def finish(self, slot: Slot) -> None:
         """The send's answer came back (whatever it said)."""
-        slot.finished_at = self.monotonic()
+        now = self.monotonic()
+        slot.finished_at = now
+        self._answered.append(slot)
+        horizon = now - self._longest_span
+        while self._answered:
+            oldest = self._answered[0].finished_at
+            if oldest is None or oldest > horizon:
+                break
+            chat_id = self._answered.popleft().chat_id
+            window = self._chats.get(chat_id)
+            if window is not None:
+                window.prune(now)
+                if not window.slots:
+                    del self._chats[chat_id]
+
+    def tracked_chats(self) -> int:
+        """How many chats' windows are kept (those sent to within the longest span)."""
+        return len(self._chats)
 
     def pause_chat(self, chat_id: int, seconds: float) -> None:
         until = self.monotonic() + seconds
