@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, TextClause, bindparam, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -116,15 +115,13 @@ class Database:
         with Session(self._nowait_engine, expire_on_commit=False) as session:
             try:
                 session.connection()  # BEGIN IMMEDIATE, with no busy timeout
-            except (OperationalError, sqlite3.OperationalError) as error:
-                if (
-                    getattr(getattr(error, "orig", error), "sqlite_errorcode", None)
-                    != sqlite3.SQLITE_BUSY
-                ):
+            except sqlite3.OperationalError as error:  # raw: the driver's, from _on_begin
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                     raise
-                yield None
-                return
-            yield session
+                free = False
+            else:
+                free = True
+            yield session if free else None
 
     def dispose(self) -> None:
         self.engine.dispose()
