@@ -35,6 +35,8 @@ _EPSILON = 1e-6
 # 900 sends/s) rides out a busy machine's scheduling stalls, where 3 lost 3-5% of the rate
 # (docs/performance.md, "Fan-out"). The windows still bound every burst.
 _CATCH_UP = 8
+# The windows' spans in real seconds: overall and private chats 1 s, a group a minute.
+_SECOND, _MINUTE = 1.0, 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +110,13 @@ class Pacer:
     def __init__(self, pacing: Pacing, monotonic: Callable[[], float]) -> None:
         self.pacing = pacing
         self.monotonic = monotonic
-        self._overall = _Window(pacing.overall_per_second, pacing.seconds(1.0))
+        self._overall = _Window(pacing.overall_per_second, pacing.seconds(_SECOND))
         self._chats: dict[int, _Window] = {}
         # Answered sends in the order they were answered, to forget the windows of chats that
         # got nothing for longer than any window's span: a fan-out reaches every chat once, and
         # 63,000 windows kept after it would be memory and garbage-collector work for nothing.
         self._answered: deque[Slot] = deque()
-        self._longest_span = max(pacing.seconds(60.0), pacing.seconds(1.0))
+        self._longest_span = pacing.seconds(max(_SECOND, _MINUTE))
         self._chat_paused: dict[int, float] = {}
         self._all_paused = 0.0
         self._gap = self._overall.span / max(self._overall.limit, 1)
@@ -188,8 +190,8 @@ class Pacer:
         window = self._chats.get(chat_id)
         if window is None:
             if is_group(chat_id):
-                window = _Window(self.pacing.group_per_minute, self.pacing.seconds(60.0))
+                window = _Window(self.pacing.group_per_minute, self.pacing.seconds(_MINUTE))
             else:
-                window = _Window(self.pacing.private_per_second, self.pacing.seconds(1.0))
+                window = _Window(self.pacing.private_per_second, self.pacing.seconds(_SECOND))
             self._chats[chat_id] = window
         return window
