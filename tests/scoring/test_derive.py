@@ -230,18 +230,23 @@ HISTORY_CHECKINS = pd.DataFrame(
 )
 
 
-@pytest.fixture(scope="module")
-def history() -> pd.Series:
+def _history_inputs() -> dict[str, pd.DataFrame]:
+    """The records above and the catalogue with one leaf on its own window, as derive takes
+    them: the history and the week-by-week comparison must derive from the same inputs."""
     catalog = load_catalog()
     catalog.loc["drills", "window_weeks"] = 1  # one leaf with its own window
-    long = derive_indicator_history(
-        compounds=COMPOUNDS,
-        weeks=WEEKS,
-        issues=HISTORY_ISSUES,
-        activities=HISTORY_ACTIVITIES,
-        checkins=HISTORY_CHECKINS,
-        catalog=catalog,
-    )
+    return {
+        "compounds": COMPOUNDS,
+        "issues": HISTORY_ISSUES,
+        "activities": HISTORY_ACTIVITIES,
+        "checkins": HISTORY_CHECKINS,
+        "catalog": catalog,
+    }
+
+
+@pytest.fixture(scope="module")
+def history() -> pd.Series:
+    long = derive_indicator_history(weeks=WEEKS, **_history_inputs())
     assert list(pd.unique(long["period"])) == WEEKS
     assert set(long["compound_id"]) == {"A", "B"}
     return long.set_index(["period", "compound_id", "indicator_id"])["value"]
@@ -265,17 +270,10 @@ def test_each_week_has_its_own_window(
 
 
 def test_history_is_the_weeks_derived_one_by_one(history: pd.Series) -> None:
-    catalog = load_catalog()
-    catalog.loc["drills", "window_weeks"] = 1
+    inputs = _history_inputs()
     for week in WEEKS:
-        one = derive_indicators(
-            compounds=COMPOUNDS,
-            week=week,
-            issues=HISTORY_ISSUES,
-            activities=HISTORY_ACTIVITIES,
-            checkins=HISTORY_CHECKINS,
-            catalog=catalog,
-        ).set_index(["compound_id", "indicator_id"])["value"]
+        one = derive_indicators(week=week, **inputs)
+        one = one.set_index(["compound_id", "indicator_id"])["value"]
         pd.testing.assert_series_equal(one, history.xs(week), check_exact=True)
 
 
