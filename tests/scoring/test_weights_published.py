@@ -36,10 +36,6 @@ def _tolerance(decimals: int) -> float:
     return 0.5 * 10.0**-decimals
 
 
-def _weights(kernel_result: pd.Series) -> list[float]:
-    return kernel_result.to_list()
-
-
 # --- entropy ---------------------------------------------------------------------------------
 
 ENTROPY_CASES = [
@@ -121,7 +117,7 @@ def test_entropy_weights_match_published_values(
     matrix: list[list[float]], published: list[float], decimals: int
 ) -> None:
     weights = entropy_weights(pd.DataFrame(np.array(matrix, dtype=float)))
-    assert _weights(weights) == pytest.approx(published, abs=_tolerance(decimals))
+    assert weights.to_list() == pytest.approx(published, abs=_tolerance(decimals))
 
 
 # --- CRITIC ----------------------------------------------------------------------------------
@@ -151,7 +147,7 @@ def test_critic_weights_match_tus_adali_2019() -> None:
     benefit-oriented columns, so passing the matrix as printed is the paper's computation.
     """
     weights = critic_weights(pd.DataFrame(np.array(TUS_ADALI_2019, dtype=float)))
-    assert _weights(weights) == pytest.approx(TUS_ADALI_2019_WEIGHTS, abs=_tolerance(3))
+    assert weights.to_list() == pytest.approx(TUS_ADALI_2019_WEIGHTS, abs=_tolerance(3))
 
 
 def test_critic_rescales_each_criterion_over_the_entities_first() -> None:
@@ -164,4 +160,4 @@ def test_critic_rescales_each_criterion_over_the_entities_first() -> None:
     scale = np.array([1e-4, 0.5, 3.0, 0.1, 7.0, 0.02])
     offset = np.array([0.2, -1.0, 10.0, 0.0, 0.3, 5.0])
     weights = critic_weights(pd.DataFrame(x * scale + offset))
-    assert _weights(weights) == pytest.approx(TUS_ADALI_2019_WEIGHTS, abs=_tolerance(3))
+    assert weights.to_list() == pytest.approx(TUS_ADALI_2019_WEIGHTS, abs=_tolerance(3))
