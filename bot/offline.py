@@ -315,9 +315,8 @@ class OfflineBotAPI(BaseRequest):
         self.violations = 0
 
         self._records: list[SentCall] = []
-        self._faults: list[_PendingFault] = []
-        # The same faults by what they match, so a request finds its own without a scan (a
-        # fan-out benchmark holds hundreds of faults for as many chats).
+        # Injected faults by what they match, each queue in injection order, so a request finds
+        # its own without a scan (a fan-out benchmark holds hundreds of faults for as many chats).
         self._faults_by_key: dict[tuple[str, str | None], deque[_PendingFault]] = {}
         self._fault_order = itertools.count()
         self._files: dict[str, bytes] = {}
@@ -502,12 +501,11 @@ class OfflineBotAPI(BaseRequest):
     ) -> None:
         """Answer the next `times` calls of `method` (to `chat_id`, if given) with `error`."""
         pending = _PendingFault(method, chat_id, error, times, next(self._fault_order))
-        self._faults.append(pending)
         self._faults_by_key.setdefault(pending.key, deque()).append(pending)
 
     @property
     def pending_faults(self) -> int:
-        return sum(fault.remaining for fault in self._faults)
+        return sum(fault.remaining for queue in self._faults_by_key.values() for fault in queue)
 
     # -- Answering -----------------------------------------------------------------------------
 
@@ -544,7 +542,7 @@ class OfflineBotAPI(BaseRequest):
 
     def _take_fault(self, method: str, chat_id: ChatId | None) -> Fault | None:
         """The earliest injected fault for this method and chat (or any chat), used once."""
-        if not self._faults:
+        if not self._faults_by_key:
             return None
         heads = [
             queue[0]
@@ -563,7 +561,6 @@ class OfflineBotAPI(BaseRequest):
             queue.popleft()
             if not queue:
                 del self._faults_by_key[pending.key]
-            self._faults.remove(pending)
         return pending.fault
 
     def _enforce_rate_limits(self, method: str, params: JSONDict) -> None:
