@@ -25,7 +25,6 @@ from bot.offline import SentCall
 from bot.weekly import WEEKLY_JOB
 from handlers.checkins import ASK_JOB, SILENT_JOB
 from handlers.issue_jobs import SCAN_JOB_NAME
-from storage.bindings import bind_chat, create_bind_code
 from storage.roster import ensure_member, grant_role
 from storage.tables import Audience, Member, Role
 from tests.bot.test_issue_loop_e2e import COMMITTEE_CHAT, RESIDENTS_CHAT, TOWN_CHAT
@@ -194,22 +193,14 @@ def add_people(harness: Harness) -> None:
 
 
 def bind_chats(harness: Harness) -> None:
-    units = harness.district.units
-    now = harness.clock.now()
-    with harness.database.session() as session:
-        for chat_id, unit, audience in (
-            (RESIDENTS_CHAT, "sunshine", Audience.RESIDENTS),
-            (BUILDING_CHAT, "sunshine_3", Audience.RESIDENTS),
-            (WEST_RESIDENTS_CHAT, "west", Audience.RESIDENTS),
-            (COMMITTEE_CHAT, "committee_a", Audience.COMMITTEE),
-            (TOWN_CHAT, "town", Audience.TOWN),
-        ):
-            code = create_bind_code(
-                session, unit_id=units[unit], audience=audience, created_by=None, now=now
-            )
-            bind_chat(
-                session, code=code.code, chat_id=chat_id, title=None, member_id=None, now=now
-            )
+    for chat_id, unit, audience in (
+        (RESIDENTS_CHAT, "sunshine", Audience.RESIDENTS),
+        (BUILDING_CHAT, "sunshine_3", Audience.RESIDENTS),
+        (WEST_RESIDENTS_CHAT, "west", Audience.RESIDENTS),
+        (COMMITTEE_CHAT, "committee_a", Audience.COMMITTEE),
+        (TOWN_CHAT, "town", Audience.TOWN),
+    ):
+        harness.bind(chat_id, unit, audience)
 
 
 def seed_history(harness: Harness) -> None:

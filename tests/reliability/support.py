@@ -10,7 +10,6 @@ from typing import Any
 from bot import updates as u
 from bot.offline import SentCall
 from handlers.i18n import catalogue
-from storage.bindings import bind_chat, create_bind_code
 from storage.tables import Audience
 from tests.bot.test_issue_loop_e2e import COMMITTEE_CHAT, RESIDENTS_CHAT, TOWN_CHAT
 from tests.harness import Harness, texts
@@ -33,17 +32,7 @@ CHATS: dict[int, tuple[str, Audience, str]] = {
 
 def bind(harness: Harness, chat_id: int) -> None:
     """Bind (or rebind) one of the suite's group chats to its unit and audience."""
-    unit, audience, title = CHATS[chat_id]
-    now = harness.clock.now()
-    with harness.database.session() as session:
-        code = create_bind_code(
-            session,
-            unit_id=harness.district.units[unit],
-            audience=audience,
-            created_by=None,
-            now=now,
-        )
-        bind_chat(session, code=code.code, chat_id=chat_id, title=title, member_id=None, now=now)
+    harness.bind(chat_id, *CHATS[chat_id])
 
 
 def bind_all(harness: Harness) -> None:
