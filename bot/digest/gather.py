@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,12 @@ class DigestWeek:
     facts: WeekFacts
     open_alerts: list[AlertView] = field(default_factory=list)
     new_alerts: list[AlertView] = field(default_factory=list)  # raised since the week began
+
+    @cached_property
+    def periods(self) -> list[str]:
+        """The weeks of ``history``, oldest first: every trend chart's axis, so each line has
+        a value (or a gap) for every week even where its compounds have no score."""
+        return sorted(self.history["period"].unique())
 
     def compounds_under(self, unit_id: int) -> list[int]:
         """Compounds at or below a unit (for a grid: its assigned compounds), by name."""

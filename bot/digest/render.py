@@ -479,14 +479,13 @@ def _type_series(
     history = week.history[week.history["compound_id"].isin(list(compounds))]
     if history.empty:
         return {}
-    periods = _periods(week)
     means = history.groupby(["housing_type", "period"])["total"].mean()
     series: dict[str, list[float | None]] = {}
     for housing in HOUSING_TYPES:
         if housing in means.index.get_level_values(0):
             by_period = means.loc[housing]
             series[_(f"digest.housing.{housing}")] = [
-                float(by_period[p]) if p in by_period.index else None for p in periods
+                float(by_period[p]) if p in by_period.index else None for p in week.periods
             ]
     return series
 
@@ -500,20 +499,13 @@ def _trend_chart(
     history = week.history[week.history["compound_id"].isin(list(names.values()))]
     if history.empty:
         return None
-    periods = _periods(week)
     table = history.pivot_table(index="compound_id", columns="period", values="total")
     series: dict[str, list[float | None]] = {}
     for name, compound_id in names.items():
         if compound_id in table.index:
             row = table.loc[compound_id]
-            series[name] = [None if _missing(row.get(p)) else float(row[p]) for p in periods]
+            series[name] = [None if _missing(row.get(p)) else float(row[p]) for p in week.periods]
     return _trend(week, series, title, _) if series else None
-
-
-def _periods(week: DigestWeek) -> list[str]:
-    """The chart's weeks, oldest first: every stored week of the history, so each line has a
-    value (or a gap) for every week on the axis even where its compounds have no score."""
-    return sorted(week.history["period"].unique())
 
 
 def _trend(
@@ -521,7 +513,7 @@ def _trend(
 ) -> charts_module.TrendChart:
     return charts_module.TrendChart(
         title=title,
-        periods=[_week_short(p, _) for p in _periods(week)],
+        periods=[_week_short(p, _) for p in week.periods],
         series=series,
         y_label=_("digest.chart.trend_y"),
     )
