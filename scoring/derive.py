@@ -287,7 +287,7 @@ def _checkin_weeks(checkins: pd.DataFrame, units: pd.DataFrame, calendar: _Calen
     labels, distinct = pd.factorize(checkins["week"].astype(str))
     mondays = pd.to_datetime([pd.Timestamp(week_start(label)) for label in distinct])
     numbers = calendar.numbers(pd.Series(mondays))
-    weeks = {"week": numbers[labels] if len(numbers) else np.full(len(labels), -1)}
+    weeks = {"week": numbers[labels]}  # no rows: both are empty
     return _Weekly(checkins, _unit_positions(checkins["compound_id"], units), weeks)
 
 

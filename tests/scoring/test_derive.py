@@ -177,6 +177,22 @@ def test_frames_not_given_yield_no_values() -> None:
     assert "drills" in set(long["indicator_id"])
 
 
+def test_empty_frames_give_zero_counts_and_missing_rates() -> None:
+    """A quiet week (frames given, no rows): counts are 0, rates and means have no value."""
+    long = derive_indicators(
+        compounds=COMPOUNDS,
+        week=WEEK,
+        issues=ISSUES.iloc[:0],
+        activities=ACTIVITIES.iloc[:0],
+        checkins=CHECKINS.iloc[:0],
+    )
+    values = long.set_index(["compound_id", "indicator_id"])["value"]
+    for indicator in ("three_meetings", "drills", "utility_anomalies", "volunteer_hours"):
+        assert values.loc[("A", indicator)] == 0.0
+    for indicator in ("checkin_rate", "complaint_closing_days", "party_volunteer_share"):
+        assert ("A", indicator) not in values.index
+
+
 def test_inputs_are_not_mutated() -> None:
     before = ISSUES.copy(), ACTIVITIES.copy()
     derive_indicators(compounds=COMPOUNDS, week=WEEK, issues=ISSUES, activities=ACTIVITIES)
