@@ -199,10 +199,11 @@ class _Records:
     ) -> np.ndarray:
         """Mean of ``amount`` over the rows in the window (NaN amounts left out; NaN if none)."""
         mask = mask & ~np.isnan(amount)
+        window = int(spec["window_weeks"])
         if not _adds_exactly(amount[mask]):
-            return self._per_window(records, when, mask, amount, int(spec["window_weeks"]), "mean")
-        total = self.window_sum(spec, records, when, mask, amount)
-        count = self.window_sum(spec, records, when, mask)
+            return self._per_window(records, when, mask, amount, window, "mean")
+        total = self.calendar.window_sums(self._per_week(records, when, mask, amount), window)
+        count = self.calendar.window_sums(self._per_week(records, when, mask, None), window)
         return np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)
 
     def _per_week(
