@@ -48,12 +48,21 @@ async def index_command(update: Update, context: GovContext) -> None:
     if view.row is None or view.week is None:
         await reply(update, _("digest.index.not_yet", compound=view.compound))
         return
-    digest = render_index(view.row, compound=view.compound, week=view.week, locale=_.locale)
-    part = digest.parts[0]
     message = update.effective_message
-    if message is not None and part.chart is not None:
-        png = await asyncio.to_thread(draw, part.chart)
-        await message.reply_photo(png, caption=part.text)
+    if message is None:
+        return
+    caption, png = await asyncio.to_thread(
+        _index_photo, view.row, compound=view.compound, week=view.week, locale=_.locale
+    )
+    await message.reply_photo(png, caption=caption)
+
+
+def _index_photo(row: pd.Series, *, compound: str, week: str, locale: str) -> tuple[str, bytes]:
+    """``/index``'s caption and chart, rendered and drawn off the event loop (pandas and
+    matplotlib)."""
+    (part,) = render_index(row, compound=compound, week=week, locale=locale).parts
+    assert part.chart is not None  # render_index always describes the dimensions chart
+    return part.text, draw(part.chart)
 
 
 def _index_view(session: Session, *, member_id: int | None, ref: str) -> _IndexView | None:
