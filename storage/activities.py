@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from storage.audit import record_audit
+from storage.audit import audit_row, record_audit
 from storage.bindings import bound_unit
 from storage.db import insert_row
 from storage.errors import DomainError
@@ -29,7 +29,7 @@ from storage.org import compound_of, descendant_ids, grid_compound_ids
 from storage.org_tree import OrgTree, UnitNode, org_tree
 from storage.permissions import ACTION_ROLES, Action, active_roles, is_allowed
 from storage.roster import member_by_user
-from storage.tables import Activity, ActivityPerson, AuditEvent, Member, UnitKind
+from storage.tables import Activity, ActivityPerson, Member, UnitKind
 
 ACTIVITY_TYPES = (
     "volunteer",
@@ -180,7 +180,17 @@ def record_activity(
         # are those a flush and record_audit would write.
         insert_row(session, activity)
         people, unknown = _name_people(session, activity, named_user_ids, fresh=True)
-        insert_row(session, _audit(now, member_id, "activity.log", activity.id, detail))
+        insert_row(
+            session,
+            audit_row(
+                at=now,
+                actor_member_id=member_id,
+                action="activity.log",
+                entity="activity",
+                entity_id=activity.id,
+                detail=detail,
+            ),
+        )
     else:
         session.add(activity)
         session.flush()
@@ -201,20 +211,6 @@ def record_activity(
         problems=problems,
         unknown_people=unknown,
         people=tuple(people),
-    )
-
-
-def _audit(
-    at: datetime, member_id: int, action: str, activity_id: int | None, detail: dict[str, Any]
-) -> AuditEvent:
-    """The row ``record_audit`` would add, for :func:`insert_row`."""
-    return AuditEvent(
-        at=at,
-        actor_member_id=member_id,
-        action=action,
-        entity="activity",
-        entity_id=activity_id,
-        detail=json.dumps(detail, ensure_ascii=False, default=str),
     )
 
 

@@ -23,12 +23,32 @@ def record_audit(
 ) -> None:
     """Add an audit row to the session; it commits with the change it describes."""
     session.add(
-        AuditEvent(
+        audit_row(
             at=at,
             actor_member_id=actor_member_id,
             action=action,
             entity=entity,
             entity_id=entity_id,
-            detail=json.dumps(detail or {}, ensure_ascii=False, default=str),
+            detail=detail,
         )
+    )
+
+
+def audit_row(
+    *,
+    at: datetime,
+    actor_member_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """The audit row itself, for a caller that writes it with ``storage.db.insert_row``."""
+    return AuditEvent(
+        at=at,
+        actor_member_id=actor_member_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        detail=json.dumps(detail or {}, ensure_ascii=False, default=str),
     )
