@@ -382,8 +382,10 @@ def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     """Render every digest of ``--week`` under ``--out`` (scores the week if not yet scored)."""
+    from bot.digest.charts import ChartCache
     from bot.digest.folder import render_week_folder
     from bot.digest.weeks import week_monday
+    from bot.weekly import media_dir_for
 
     try:
         week_monday(args.week)
@@ -397,6 +399,8 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         now=SystemClock().now(),
         tz=settings.tz,
         locale=settings.locale,
+        # The Monday job's folder: the charts it drew are not drawn again.
+        charts=ChartCache(media_dir_for(settings.database_url) / args.week),
     )
     out(f"{len(files)} files written to {args.out}")
     return 0

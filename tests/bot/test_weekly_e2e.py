@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlmodel import select
 
 from bot.app import build_application
-from bot.digest.charts import TrendChart, draw
+from bot.cli import main
+from bot.digest.charts import AnyChart, ChartCache, TrendChart, chart_kind, draw
 from bot.digest.render import render_digest
 from bot.offline import OfflineBotAPI, SentCall
 from bot.settings import Settings
@@ -161,6 +163,29 @@ async def test_running_the_week_again_sends_nothing(weekly: Harness) -> None:
     with weekly.database.session() as session:
         rows = session.exec(select(OutboxMessage)).all()
     assert sorted(r.chat_id for r in rows if r.kind == "digest") == sorted(ALL_CHATS)
+
+
+async def test_govbot_digest_after_the_monday_job_draws_none_of_its_charts_again(
+    weekly: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await run_job(weekly, WEEKLY_JOB)
+    media = weekly_config(weekly.app.bot_data["services"]).media_dir / WEEK
+    on_monday = {p.name for p in media.glob("*.png")}
+    assert on_monday
+    drawn: list[str] = []
+    keep = ChartCache._keep
+
+    def counting(cache: ChartCache, chart: AnyChart, key: str, png: bytes) -> None:
+        drawn.append(f"{chart_kind(chart)}-{key}.png")
+        keep(cache, chart, key, png)
+
+    monkeypatch.setattr(ChartCache, "_keep", counting)
+    monkeypatch.setenv("GOVBOT_DATABASE_URL", str(weekly.database.engine.url))
+    out = tmp_path / "digests"
+    assert main(["digest", "--week", WEEK, "--out", str(out)]) == 0
+
+    assert on_monday.isdisjoint(drawn)  # only charts no bound chat shows are drawn
+    assert len(list(out.glob("*.png"))) > len(drawn)
 
 
 async def test_a_missed_monday_is_caught_up_once_at_start_up(
