@@ -26,7 +26,6 @@ from bot.weekly import (
     week_messages,
     weekly_config,
 )
-from storage.bindings import bind_chat, create_bind_code
 from storage.categories import load_catalog as load_categories
 from storage.outbox import enqueue_many
 from storage.tables import Alert, Audience, JobRun, OutboxMessage, ScoreSnapshot
@@ -45,16 +44,8 @@ ALL_CHATS = (*RESIDENT_CHATS, COMMITTEE_CHAT, TOWN_CHAT)
 
 
 def bind(harness: Harness, chat_id: int, unit: str, audience: Audience) -> None:
-    now = harness.clock.now()
-    with harness.database.session() as session:
-        code = create_bind_code(
-            session,
-            unit_id=harness.district.units[unit],
-            audience=audience,
-            created_by=None,
-            now=now,
-        )
-        bind_chat(session, code=code.code, chat_id=chat_id, title=unit, member_id=None, now=now)
+    """``Harness.bind``, the chat titled by its unit's key (test_digest_commands uses it too)."""
+    harness.bind(chat_id, unit, audience, title=unit)
 
 
 def seed(harness: Harness) -> None:
