@@ -109,10 +109,16 @@ async def run_db_quick(database: Database, fn: Callable[..., T], /, **kwargs: An
     (docs/performance.md). What a thread does spare the loop is waiting, and here nothing waits:
     the write lock is taken only if free (:meth:`Database.session_if_free`), and WAL readers
     never wait. Scans, exports and scoring stay on :func:`run_db`.
+
+    It still yields to the loop once, as the thread hop did: a database call stays a point
+    where the sender, the jobs and the update fetcher get their turn, even while a stream of
+    updates is handled back to back.
     """
     with database.session_if_free() as session:
         if session is not None:
-            return fn(session=session, **kwargs)
+            result = fn(session=session, **kwargs)
+            await asyncio.sleep(0)
+            return result
     return await run_db(database, fn, **kwargs)
 
 

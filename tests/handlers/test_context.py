@@ -44,3 +44,16 @@ async def test_quick_work_waits_for_another_writer_in_a_thread_and_is_not_lost(
     assert ran_in[0] != threading.get_ident()
     with database.read_session() as session:
         assert session.execute(text("SELECT count(*) FROM probe")).scalar_one() == 0
+
+
+async def test_quick_work_still_gives_other_tasks_their_turn(database: Database) -> None:
+    """The sender, the jobs and the update fetcher share the loop with a stream of updates."""
+    turns: list[str] = []
+
+    async def other_task() -> None:
+        turns.append("other task ran")
+
+    other = asyncio.create_task(other_task())
+    await run_db_quick(database, _write, ran_in=[])
+    assert turns == ["other task ran"]
+    await other
