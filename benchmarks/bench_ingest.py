@@ -32,6 +32,7 @@ import asyncio
 import json
 import platform
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -274,25 +275,21 @@ def query_plans(district: District, clock: MovableClock, seed: int) -> dict[str,
         engine = app.bot_data["services"].db.engine
         current: list[str] = []
 
-        def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-            current.append(statement)
-            _params[statement] = params
+        def trace(dbapi_connection: Any, *_: Any) -> None:
+            # The driver's own trace: it sees the statements storage runs on the sqlite3
+            # connection directly too, with their parameters written in.
+            dbapi_connection.set_trace_callback(current.append)
 
-        _params: dict[str, Any] = {}
-        event.listen(engine, "before_cursor_execute", record)
+        event.listen(engine, "checkout", trace)
         async with app:
             for kind in ("report", "activity"):
                 current.clear()
                 update = getattr(messages, kind)()
                 await app.process_update(to_update(update, app.bot))
                 statements[kind] = list(current)
-        event.remove(engine, "before_cursor_execute", record)
-        capture.params = _params  # type: ignore[attr-defined]
+        event.remove(engine, "checkout", trace)
 
     asyncio.run(capture())
-    params: dict[str, Any] = capture.params  # type: ignore[attr-defined]
-    import sqlite3
-
     db = sqlite3.connect(district.path)
     plans: dict[str, Any] = {}
     for kind, sqls in statements.items():
@@ -300,8 +297,7 @@ def query_plans(district: District, clock: MovableClock, seed: int) -> dict[str,
         for sql in dict.fromkeys(sqls):
             if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
                 continue
-            bound = params.get(sql, ())
-            rows = db.execute(f"EXPLAIN QUERY PLAN {sql}", bound).fetchall()
+            rows = db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
             detail = [row[-1] for row in rows]
             full = [d for d in detail if d.startswith("SCAN") and "CONSTANT ROW" not in d]
             if full:

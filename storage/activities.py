@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from storage.audit import audit_row, record_audit
 from storage.bindings import bound_unit
-from storage.db import insert_row
+from storage.db import execute, first, insert_row
 from storage.errors import DomainError
 from storage.org import compound_of, descendant_ids, grid_compound_ids
 from storage.org_tree import OrgTree, UnitNode, org_tree
@@ -142,9 +141,10 @@ def record_activity(
     existing = _by_source(session, chat_id=chat_id, message_id=message_id)
     if existing is not None and not edited:
         return Recorded(existing, created=False, people=tuple(_people(session, existing)))
-    member_id = session.connection().execute(_MEMBER_ID, {"user": user_id}).scalar()
-    if member_id is None:
+    found = first(session, _MEMBER_ID, {"user": user_id})
+    if found is None:
         raise DomainError("activity.not_member")
+    member_id: int = found[0]
     binding = bound_unit(session, chat_id=chat_id)
     placement = _place(
         session,
@@ -216,22 +216,21 @@ def record_activity(
 
 def set_reply_message(session: Session, *, activity_id: int, reply_message_id: int) -> None:
     """Remember the bot's reply to the activity's message (commit)."""
-    session.connection().execute(_SET_REPLY, {"reply": reply_message_id, "id": activity_id})
+    execute(session, _SET_REPLY, {"reply": reply_message_id, "id": activity_id})
     session.commit()
 
 
 # The statements every logged message runs, as plain SQL: each costs a fifth of an ORM query.
-_MEMBER_ID = text("SELECT id FROM member WHERE telegram_user_id = :user")
-_ID_BY_SOURCE = text(
+_MEMBER_ID = "SELECT id FROM member WHERE telegram_user_id = :user"
+_ID_BY_SOURCE = (
     "SELECT id FROM activity WHERE source_chat_id = :chat AND source_message_id = :message"
 )
-_SET_REPLY = text("UPDATE activity SET reply_message_id = :reply WHERE id = :id")
+_SET_REPLY = "UPDATE activity SET reply_message_id = :reply WHERE id = :id"
 
 
 def _by_source(session: Session, *, chat_id: int, message_id: int) -> Activity | None:
-    found = session.connection().execute(_ID_BY_SOURCE, {"chat": chat_id, "message": message_id})
-    activity_id = found.scalar()
-    return session.get(Activity, activity_id) if activity_id is not None else None
+    found = first(session, _ID_BY_SOURCE, {"chat": chat_id, "message": message_id})
+    return session.get(Activity, found[0]) if found is not None else None
 
 
 def _apply_reading(activity: Activity, reading: ActivityReading, *, today: date) -> None:

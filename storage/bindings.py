@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from storage.audit import record_audit
 from storage.codes import bind_code
+from storage.db import first
 from storage.errors import DomainError
 from storage.org import descendant_ids, get_unit
 from storage.permissions import Action, require, resolve_managed_unit
@@ -117,13 +117,13 @@ class BoundUnit(NamedTuple):
 
 
 # Every message in a group asks this: a plain statement costs a fifth of an ORM load.
-_BOUND_UNIT = text("SELECT unit_id, audience FROM chat_binding WHERE chat_id = :chat AND active")
+_BOUND_UNIT = "SELECT unit_id, audience FROM chat_binding WHERE chat_id = :chat AND active"
 
 
 def bound_unit(session: Session, *, chat_id: int) -> BoundUnit | None:
     """The unit and audience of the chat's active binding (``active_binding`` without the
     row object)."""
-    row = session.connection().execute(_BOUND_UNIT, {"chat": chat_id}).first()
+    row = first(session, _BOUND_UNIT, {"chat": chat_id})
     return BoundUnit(row[0], row[1]) if row is not None else None
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from storage.bindings import bound_unit
 from storage.categories import CategoryCatalog, load_catalog
-from storage.db import insert_row
+from storage.db import execute, first, insert_row
 from storage.errors import DomainError
 from storage.issue_policy import DEFAULT_POLICY, IssuePolicy
 from storage.issue_states import (
@@ -183,7 +183,7 @@ class ReportOutcome:
 
 
 # The statements every report runs, as plain SQL: each costs a fifth of an ORM query.
-_ID_BY_SOURCE = text(
+_ID_BY_SOURCE = (
     "SELECT id FROM issue WHERE source_chat_id = :chat AND source_message_id = :message"
 )
 _FINISHED = ", ".join(f"'{state}'" for state in sorted(FINISHED_STATES))
@@ -197,15 +197,12 @@ _SIMILAR_ANY = text(_SIMILAR.format(category="")).bindparams(*_SIMILAR_TIMES)
 _SIMILAR_SAME = text(_SIMILAR.format(category=" AND category_id = :category")).bindparams(
     *_SIMILAR_TIMES
 )
-_SET_CARD = text(
-    "UPDATE issue SET card_chat_id = :chat, card_message_id = :message WHERE id = :id"
-)
+_SET_CARD = "UPDATE issue SET card_chat_id = :chat, card_message_id = :message WHERE id = :id"
 
 
 def issue_by_source(session: Session, *, chat_id: int, message_id: int) -> Issue | None:
-    found = session.connection().execute(_ID_BY_SOURCE, {"chat": chat_id, "message": message_id})
-    issue_id = found.scalar()
-    return session.get(Issue, issue_id) if issue_id is not None else None
+    found = first(session, _ID_BY_SOURCE, {"chat": chat_id, "message": message_id})
+    return session.get(Issue, found[0]) if found is not None else None
 
 
 def report_issue(
@@ -559,10 +556,8 @@ def check_action(session: Session, *, issue_id: int, action: str, actor: Actor) 
 
 def set_card(session: Session, *, issue_id: int, chat_id: int, message_id: int) -> None:
     """Remember the committee-chat card, so later changes edit it in place."""
-    done = session.connection().execute(
-        _SET_CARD, {"chat": chat_id, "message": message_id, "id": issue_id}
-    )
-    if done.rowcount == 0:
+    changed = execute(session, _SET_CARD, {"chat": chat_id, "message": message_id, "id": issue_id})
+    if changed == 0:
         raise DomainError("issue.unknown", number=issue_id)
     session.commit()
 

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
+from storage.db import first
 from storage.tables import GridCompound, Unit
 
 
@@ -79,10 +80,9 @@ def org_tree(session: Session) -> OrgTree:
     memo: OrgTree | None = session.info.get(_MEMO)
     if memo is not None:
         return memo
-    connection = session.connection()
-    row = connection.exec_driver_sql(_VERSION_SQL).one()
-    version = tuple(int(v or 0) for v in row)
-    key = str(connection.engine.url)
+    row = first(session, _VERSION_SQL, {})
+    version = tuple(int(v or 0) for v in row or ())
+    key = str(session.get_bind().engine.url)
     tree = _cache.get(key)
     if tree is None or tree.version != version:
         with _lock:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import text
 from sqlmodel import Session, select
 
+from storage.db import rows
 from storage.errors import DomainError
 from storage.org import (
     ancestors,
@@ -81,7 +81,7 @@ def active_grants(session: Session, member_id: int) -> list[RoleGrant]:
     )
 
 
-_ACTIVE_ROLES = text(
+_ACTIVE_ROLES = (
     "SELECT role, unit_id FROM role_grant WHERE member_id = :member AND revoked_at IS NULL"
 )
 
@@ -89,8 +89,8 @@ _ACTIVE_ROLES = text(
 def active_roles(session: Session, member_id: int) -> list[tuple[Role, int]]:
     """``(role, unit id)`` of the member's active grants, in the order ``active_grants`` gives
     them, without building the row objects (every logged message asks)."""
-    rows = session.connection().execute(_ACTIVE_ROLES, {"member": member_id})
-    return [(Role(role), unit_id) for role, unit_id in rows]
+    grants = rows(session, _ACTIVE_ROLES, {"member": member_id})
+    return [(Role(role), unit_id) for role, unit_id in grants]
 
 
 def covering_units(session: Session, unit_id: int) -> set[int]:

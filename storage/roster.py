@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, text, update
+from sqlalchemy import Dialect, delete, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from storage.audit import record_audit
+from storage.db import first, row_reader
 from storage.errors import DomainError
 from storage.tables import (
     Activity,
@@ -30,20 +34,25 @@ def member_by_user(session: Session, user_id: int) -> Member | None:
 
 
 _MEMBER_COLUMNS = tuple(Member.__table__.columns)  # type: ignore[attr-defined]
-_MEMBER_BY_USER = text(
+_MEMBER_BY_USER = (
     f"SELECT {', '.join(c.name for c in _MEMBER_COLUMNS)} FROM member"
     " WHERE telegram_user_id = :user"
-).columns(*_MEMBER_COLUMNS)
+)
+
+
+@cache
+def _read_member(dialect: Dialect) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    return row_reader(_MEMBER_COLUMNS, dialect)
 
 
 def member_snapshot(session: Session, *, user_id: int) -> Member | None:
     """``member_by_user`` for a caller that only reads the row after the session ends (the
-    sender of every update): the same detached ``Member``, read with a plain statement,
-    about a fifth of the ORM query's CPU."""
-    row = session.connection().execute(_MEMBER_BY_USER, {"user": user_id}).first()
+    sender of every update): the same detached ``Member``, read with a plain statement
+    (``storage.db.first``), a small part of the ORM query's CPU."""
+    row = first(session, _MEMBER_BY_USER, {"user": user_id})
     if row is None:
         return None
-    member = Member(**row._mapping)
+    member = Member(**_read_member(session.get_bind().dialect)(row))
     make_transient_to_detached(member)
     return member
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import inspect
@@ -19,10 +19,10 @@ from storage.bindings import (
     deactivate_chat,
 )
 from storage.categories import Category, load_catalog
-from storage.db import Database, insert_row
+from storage.db import Database, execute, first, insert_row, rows
 from storage.permissions import active_grants, active_roles
 from storage.roster import member_by_user, member_snapshot, revoke_role
-from storage.tables import Audience, AuditEvent, IssueEvent, RoleGrant
+from storage.tables import Activity, Audience, AuditEvent, IssueEvent, RoleGrant
 from tests.district import COMMITTEE_A, GRID_A, LEADER_A3, STRANGER, District
 
 NOW = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
@@ -87,6 +87,57 @@ def test_insert_row_writes_what_a_flush_writes(session: Session, district: Distr
     assert second is not None
     assert first.model_dump(exclude={"id"}) == second.model_dump(exclude={"id"})
     assert second.at == NOW
+
+
+def test_insert_row_stores_the_bytes_a_flush_stores(session: Session, district: District) -> None:
+    """Dates, aware datetimes, floats and big integers go through the column types' processors:
+    the stored values (read back raw, not through the ORM) are the flush's."""
+
+    def activity(message_id: int) -> Activity:
+        return Activity(
+            compound_id=district.units["sunshine"], member_id=district.members[LEADER_A3],
+            activity_type="volunteer", occurred_on=date(2026, 11, 15), participants=12,
+            hours=1.5, person_hours=18.0, raw_text="#志愿 12人 1.5小时", unparsed='["x"]',
+            source_chat_id=-100_123_456_789_012, source_message_id=message_id, created_at=NOW,
+            updated_at=NOW.astimezone(timezone(timedelta(hours=8))),
+        )  # fmt: skip
+
+    by_flush, by_insert = activity(2**40), activity(2**40 + 1)
+    session.add(by_flush)
+    session.flush()
+    insert_row(session, by_insert)
+    stored = (
+        session.connection()
+        .exec_driver_sql(
+            "SELECT * FROM activity WHERE id IN (?, ?) ORDER BY id", (by_flush.id, by_insert.id)
+        )
+        .all()
+    )
+    flushed, inserted = ({**row._mapping} for row in stored)
+    assert inserted.pop("source_message_id") == flushed.pop("source_message_id") + 1
+    assert inserted.pop("id") == flushed.pop("id") + 1
+    assert inserted == flushed
+    assert inserted["updated_at"] == "2026-11-16 01:00:00.000000"  # UTC, as every UTC column
+
+
+def test_plain_statements_run_in_the_sessions_transaction(
+    database: Database, district: District
+) -> None:
+    member = district.members[LEADER_A3]
+    with database.session() as session:
+        assert (
+            execute(
+                session, "UPDATE member SET name = :n WHERE id = :id", {"n": "改", "id": member}
+            )
+            == 1
+        )
+        assert first(session, "SELECT name FROM member WHERE id = :id", {"id": member}) == ("改",)
+        session.rollback()  # the plain UPDATE goes with the transaction
+        assert first(session, "SELECT name FROM member WHERE id = :id", {"id": member}) != ("改",)
+        assert session.in_transaction()  # the read after the rollback began a new one
+        session.commit()
+        assert rows(session, "SELECT id FROM member WHERE id = :id", {"id": -1}) == []
+        assert first(session, "SELECT id FROM member WHERE id = :id", {"id": -1}) is None
 
 
 def test_insert_row_is_checked_like_a_flush(session: Session) -> None:
