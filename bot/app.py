@@ -129,6 +129,7 @@ async def _post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = app.bot_data["services"]
+    services.db.write_later()  # the reply and card ids still queued (Database.later)
     services.db.dispose()
 
 

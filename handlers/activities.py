@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session
@@ -65,6 +66,7 @@ from storage.activities import (
 from storage.bindings import BoundUnit, bound_unit
 from storage.errors import DomainError
 from storage.org_tree import OrgTree, org_tree
+from storage.roster import member_snapshot
 from storage.tables import Activity, Audience, Member
 
 logger = logging.getLogger(__name__)
@@ -100,22 +102,23 @@ async def log_message(update: Update, context: GovContext) -> None:
         return
     text = message.text or message.caption or ""
     named, unknown, clean = _mentions(message, context.bot.id)
-    _ = await context.messages(update)
     today = context.today()
-    result = parse_message(clean, today=today, locale=_.locale)
     edited = update.edited_message is not None
-    recorded, facts = await context.db_quick(
+    member, recorded, facts = await context.db_quick(
         _record_and_describe,
         chat_id=message.chat.id,
         message_id=message.message_id,
         user_id=user.id,
         text=text,
-        reading=reading_from(result),
+        clean=clean,
+        default_locale=context.services.default_locale,
         named_user_ids=named,
         edited=edited,
         now=context.now(),
         today=today,
     )
+    context.remember_member(user.id, member)
+    _ = await context.messages(update)
     if facts is None:
         return  # the same update again: it was stored and answered the first time
     activity = recorded.activity
@@ -137,9 +140,10 @@ async def log_message(update: Update, context: GovContext) -> None:
     ):
         return  # the reply now shows the new reading
     sent = await message.reply_text(text_out, reply_markup=markup)
-    await context.db_quick(
-        set_reply_message, activity_id=activity.id or 0, reply_message_id=sent.message_id
+    set_reply_message(
+        context.services.db, activity_id=activity.id or 0, reply_message_id=sent.message_id
     )
+    context.write_soon()
 
 
 async def log_command(update: Update, context: GovContext) -> None:
@@ -217,18 +221,38 @@ def _facts(
 
 
 def _record_and_describe(
-    session: Session, *, chat_id: int, edited: bool, **kwargs: Any
-) -> tuple[Recorded, _Facts | None]:
-    """Record the message and read what its reply shows, in one transaction (None: no reply
-    due, the same update seen again). The chat's binding and the org tree are read before
-    ``record_activity`` commits: the commit changes neither."""
+    session: Session,
+    *,
+    user_id: int,
+    clean: str,
+    default_locale: str,
+    today: date,
+    chat_id: int,
+    edited: bool,
+    **kwargs: Any,
+) -> tuple[Member | None, Recorded, _Facts | None]:
+    """Read the sender, parse the message in their language, record it and read what its reply
+    shows: one transaction for the whole message (None facts: no reply due, the same update
+    seen again). The chat's binding and the org tree are read before ``record_activity``
+    commits: the commit changes neither."""
+    member = member_snapshot(session, user_id=user_id)
+    locale = member.language if member is not None else default_locale
+    reading = reading_from(parse_message(clean, today=today, locale=locale))
     binding = bound_unit(session, chat_id=chat_id)
     tree = org_tree(session)
-    recorded = record_activity(session, chat_id=chat_id, edited=edited, **kwargs)
+    recorded = record_activity(
+        session,
+        user_id=user_id,
+        reading=reading,
+        today=today,
+        chat_id=chat_id,
+        edited=edited,
+        **kwargs,
+    )
     activity = recorded.activity
     if not recorded.created and not edited and activity.reply_message_id is not None:
-        return recorded, None
-    return recorded, _facts(activity, binding, tree, recorded.people)
+        return member, recorded, None
+    return member, recorded, _facts(activity, binding, tree, recorded.people)
 
 
 async def _view(

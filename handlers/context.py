@@ -21,6 +21,8 @@ from storage.tables import Member
 
 T = TypeVar("T")
 
+LATER_SECONDS = 0.2  # how long a reply's message id may wait for a write to go with
+
 
 @dataclass
 class Services:
@@ -36,6 +38,7 @@ class Services:
     # bot/). None: the rows wait for whatever sender drains the outbox next.
     deliver_outbox: Callable[[], Awaitable[None]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    later_timer: asyncio.TimerHandle | None = None  # GovContext.write_soon's
 
 
 class GovContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -63,6 +66,14 @@ class GovContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         """Run a short storage function on the event loop if it can (:func:`run_db_quick`)."""
         return await run_db_quick(self.services.db, fn, **kwargs)
 
+    def write_soon(self) -> None:
+        """Commit what storage queued with ``Database.later`` within :data:`LATER_SECONDS`, if
+        no other write carries it sooner (the next message's transaction usually does)."""
+        services = self.services
+        if services.later_timer is None:
+            loop = asyncio.get_running_loop()
+            services.later_timer = loop.call_later(LATER_SECONDS, _write_later, services)
+
     async def member(self, update: Update) -> Member | None:
         """The sender's member row, looked up once per update (PTB makes a context per call)."""
         user = update.effective_user
@@ -73,6 +84,10 @@ class GovContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
             cached = (user.id, await self.db_quick(member_snapshot, user_id=user.id))
             self._govbot_member = cached
         return cached[1]
+
+    def remember_member(self, user_id: int, member: Member | None) -> None:
+        """The sender's member row, read by a storage call that needed it anyway."""
+        self._govbot_member = (user_id, member)
 
     def forget_member(self) -> None:
         """Drop the cached member after this update changed who they are (joined, left)."""
@@ -120,6 +135,18 @@ async def run_db_quick(database: Database, fn: Callable[..., T], /, **kwargs: An
             await asyncio.sleep(0)
             return result
     return await run_db(database, fn, **kwargs)
+
+
+def _write_later(services: Services) -> None:
+    """The timer: commit the queued writes on the loop if the write lock is free, else look
+    again a moment later (never wait on the loop)."""
+    with services.db.session_if_free() as session:
+        if session is not None:
+            session.commit()  # the session carried the queued writes (Database.later)
+            services.later_timer = None
+            return
+    loop = asyncio.get_running_loop()
+    services.later_timer = loop.call_later(LATER_SECONDS, _write_later, services)
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:

@@ -140,9 +140,10 @@ async def post_new_issue(
     text, markup = render_card(context, view, _)
     card = await send_safely(context, target, text, markup)
     if card is not None:
-        await context.db_quick(
-            set_card, issue_id=view.number, chat_id=target, message_id=card.message_id
+        set_card(
+            context.services.db, issue_id=view.number, chat_id=target, message_id=card.message_id
         )
+        context.write_soon()
     if category(view.category_id).urgent:
         alert = _(
             "issue.alert.urgent",

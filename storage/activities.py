@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from storage.audit import audit_row, record_audit
 from storage.bindings import bound_unit
-from storage.db import execute, first, insert_row
+from storage.db import Database, first, insert_row
 from storage.errors import DomainError
 from storage.org import compound_of, descendant_ids, grid_compound_ids
 from storage.org_tree import OrgTree, UnitNode, org_tree
@@ -214,10 +214,10 @@ def record_activity(
     )
 
 
-def set_reply_message(session: Session, *, activity_id: int, reply_message_id: int) -> None:
-    """Remember the bot's reply to the activity's message (commit)."""
-    execute(session, _SET_REPLY, {"reply": reply_message_id, "id": activity_id})
-    session.commit()
+def set_reply_message(database: Database, *, activity_id: int, reply_message_id: int) -> None:
+    """Remember the bot's reply to the activity's message: with the next write transaction
+    (``Database.later``), not one of its own."""
+    database.later(_SET_REPLY, {"reply": reply_message_id, "id": activity_id})
 
 
 # The statements every logged message runs, as plain SQL: each costs a fifth of an ORM query.

@@ -13,6 +13,7 @@ only if nobody holds it, without waiting.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -83,22 +84,25 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
 
 
 class Database:
-    """An engine with the two kinds of session the bot needs."""
+    """An engine with the kinds of session the bot needs, and the small writes that may wait
+    for the next one (:meth:`later`)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_db_engine(url)
         self._read_engine = self.engine.execution_options(**{_DEFERRED: True})
         self._nowait_engine = self.engine.execution_options(**{_NOWAIT: True})
+        self._later: list[_Write] = []
+        self._later_lock = threading.Lock()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session whose transaction takes the write lock at its start (``BEGIN IMMEDIATE``).
 
         Storage functions commit what they change; anything left uncommitted when the block
-        ends is rolled back.
+        ends is rolled back. Writes waiting in :meth:`later` go first, in the same transaction.
         """
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.engine, expire_on_commit=False) as session, self._carrying(session):
             yield session
 
     @contextmanager
@@ -120,10 +124,52 @@ class Database:
             except sqlite3.OperationalError as error:  # raw: the driver's, from _on_begin
                 if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                     raise
-                free = False
-            else:
-                free = True
-            yield session if free else None
+                yield None
+                return
+            with self._carrying(session):
+                yield session
+
+    # -- writes that wait for the next transaction ------------------------------------------
+
+    def later(self, sql: str, params: Mapping[str, Any]) -> None:
+        """Queue an idempotent ``UPDATE`` of bookkeeping to go with the next write transaction
+        any session of this database opens, instead of a transaction of its own.
+
+        For the message id of a reply or a card, known only once the bot's message is sent:
+        a transaction costs several times the statement. Until it is committed, a session reads
+        the old value; a queued write is never lost while the process lives (one rolled back
+        is queued again), and the caller arranges for :meth:`write_later` to run soon and at
+        shutdown. Only a killed process can lose one, as it loses an unsent reply.
+        """
+        with self._later_lock:
+            self._later.append((sql, params))
+
+    def write_later(self) -> None:
+        """Commit the queued writes now, in a session of their own (a no-op if none wait)."""
+        if self._later:
+            with self.session() as session:
+                session.commit()
+
+    @contextmanager
+    def _carrying(self, session: Session) -> Iterator[None]:
+        """Run the queued writes at the start of the session's transaction; whatever its
+        commit did not take is queued again when the session ends."""
+        with self._later_lock:
+            writes, self._later = self._later, []
+        if not writes:
+            yield
+            return
+        session.info[_CARRIED] = (self, writes)
+        try:
+            for sql, params in writes:
+                execute(session, sql, params)
+            yield
+        finally:
+            _requeue(session)
+
+    def _put_back(self, writes: list[_Write]) -> None:
+        with self._later_lock:
+            self._later[:0] = writes
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -156,6 +202,24 @@ def _driver(session: Session) -> Any:
 def _forget_driver(session: OrmSession, _transaction: Any) -> None:
     """The next transaction may run on another pooled connection, and must begin first."""
     session.info.pop(_DRIVER, None)
+
+
+_Write = tuple[str, Mapping[str, Any]]
+_CARRIED = "govbot_later"
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _later_committed(session: OrmSession) -> None:
+    session.info.pop(_CARRIED, None)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _requeue(session: OrmSession) -> None:
+    """The queued writes this session carried did not commit: queue them again."""
+    carried = session.info.pop(_CARRIED, None)
+    if carried is not None:
+        database, writes = carried
+        database._put_back(writes)
 
 
 def rows(session: Session, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:

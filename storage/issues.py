@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from storage.bindings import bound_unit
 from storage.categories import CategoryCatalog, load_catalog
-from storage.db import execute, first, insert_row
+from storage.db import Database, first, insert_row
 from storage.errors import DomainError
 from storage.issue_policy import DEFAULT_POLICY, IssuePolicy
 from storage.issue_states import (
@@ -554,12 +554,10 @@ def check_action(session: Session, *, issue_id: int, action: str, actor: Actor) 
     return view_of(session, issue)
 
 
-def set_card(session: Session, *, issue_id: int, chat_id: int, message_id: int) -> None:
-    """Remember the committee-chat card, so later changes edit it in place."""
-    changed = execute(session, _SET_CARD, {"chat": chat_id, "message": message_id, "id": issue_id})
-    if changed == 0:
-        raise DomainError("issue.unknown", number=issue_id)
-    session.commit()
+def set_card(database: Database, *, issue_id: int, chat_id: int, message_id: int) -> None:
+    """Remember the committee-chat card, so later changes edit it in place: with the next write
+    transaction (``Database.later``), not one of its own."""
+    database.later(_SET_CARD, {"chat": chat_id, "message": message_id, "id": issue_id})
 
 
 # -- Attachments -----------------------------------------------------------------------------

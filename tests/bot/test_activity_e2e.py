@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import date
 
 import pytest
 from sqlmodel import select
 
+import handlers.context
 from bot.offline import SentCall
 from storage.tables import Activity, ActivityPerson, Audience, AuditEvent
 from tests import factories as f
@@ -32,6 +35,38 @@ def _button(call: SentCall, label: str) -> str:
         if label in text:
             return data
     raise AssertionError(f"no button {label!r} in {buttons(call)}")
+
+
+def _committed_reply_ids(harness: Harness) -> list[int | None]:
+    """What another connection (another process) sees committed."""
+    path = harness.database.engine.url.database
+    assert path is not None
+    with sqlite3.connect(path) as other:
+        return [r for (r,) in other.execute("SELECT reply_message_id FROM activity ORDER BY id")]
+
+
+async def test_the_replys_id_goes_with_the_next_write_not_a_transaction_of_its_own(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handlers.context, "LATER_SECONDS", 60.0)
+    first = _reply(await harness.send("#志愿 今天清理3号楼楼道 10人 2小时", user_id=LEADER_A3))
+    assert _committed_reply_ids(harness) == [None]  # the activity itself is committed
+    second = _reply(await harness.send("#走访 走访3号楼独居老人3户", user_id=LEADER_A3))
+    assert _committed_reply_ids(harness) == [first.message_id, None]  # the next one carried it
+    harness.database.write_later()  # at shutdown
+    assert _committed_reply_ids(harness) == [first.message_id, second.message_id]
+
+
+async def test_the_replys_id_is_stored_soon_when_no_other_write_comes(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handlers.context, "LATER_SECONDS", 0.01)
+    reply = _reply(await harness.send("#志愿 今天清理3号楼楼道 10人 2小时", user_id=LEADER_A3))
+    for _ in range(100):
+        if _committed_reply_ids(harness) != [None]:
+            break
+        await asyncio.sleep(0.01)
+    assert _committed_reply_ids(harness) == [reply.message_id]
 
 
 async def test_message_reply_confirm_stores_the_activity(harness: Harness) -> None:

@@ -73,3 +73,58 @@ def test_the_connection_goes_back_to_the_pool_waiting_as_usual(database: Databas
         with database.session() as session:
             timeout = session.execute(text("PRAGMA busy_timeout")).scalar_one()
         assert timeout == BUSY_TIMEOUT_MS
+
+
+def _probe(database: Database) -> list[int]:
+    """What another connection sees committed."""
+    path = database.engine.url.database
+    assert path is not None
+    with sqlite3.connect(path) as other:
+        return [x for (x,) in other.execute("SELECT x FROM probe ORDER BY x")]
+
+
+def _probe_table(database: Database) -> None:
+    with database.session() as session:
+        session.execute(text("CREATE TABLE probe (x INTEGER)"))
+        session.execute(text("INSERT INTO probe VALUES (1), (2)"))
+        session.commit()
+
+
+def test_a_write_for_later_goes_with_the_next_transaction(database: Database) -> None:
+    _probe_table(database)
+    database.later("UPDATE probe SET x = :new WHERE x = :old", {"new": 10, "old": 1})
+    assert _probe(database) == [1, 2]  # queued, not written
+    with database.session_if_free() as session:
+        assert session is not None
+        session.execute(text("UPDATE probe SET x = 20 WHERE x = 2"))
+        session.commit()
+    assert _probe(database) == [10, 20]
+    database.write_later()  # nothing waits: no transaction
+    assert _probe(database) == [10, 20]
+
+
+def test_a_write_for_later_in_a_rolled_back_transaction_is_queued_again(
+    database: Database,
+) -> None:
+    _probe_table(database)
+    database.later("UPDATE probe SET x = :new WHERE x = :old", {"new": 10, "old": 1})
+
+    def refused() -> None:
+        with database.session() as session:
+            session.execute(text("UPDATE probe SET x = 20 WHERE x = 2"))
+            raise RuntimeError("a refusal after the first write")  # the session rolls back
+
+    with pytest.raises(RuntimeError):
+        refused()
+    assert _probe(database) == [1, 2]
+    with database.session() as session:
+        session.rollback()  # e.g. a storage function recovering from a race, then committing
+        session.execute(text("UPDATE probe SET x = 30 WHERE x = 2"))
+        session.commit()
+    assert _probe(database) == [1, 30]
+    with database.session() as session:
+        assert session.execute(text("SELECT count(*) FROM probe")).scalar_one() == 2
+    # A session that only read did not commit them either; the shutdown's write_later does.
+    assert _probe(database) == [1, 30]
+    database.write_later()
+    assert _probe(database) == [10, 30]
