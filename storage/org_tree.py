@@ -1,10 +1,11 @@
 """An in-memory snapshot of the org tree, so walking it costs dict lookups, not queries.
 
 Every permission check walks the tree (is this unit under one where the person holds a role?),
-and so does finding a unit by name. Units are only ever added (never renamed, moved or deleted),
-so ``(count, max id)`` of the unit table is a complete version: one cheap aggregate query per
-transaction tells whether the snapshot is still true, and the tree is reloaded only after an
-import.
+and so does finding a unit by name. Units and grid links are only ever added (never renamed,
+moved or deleted), so the unit table's largest id and the number of grid links are a complete
+version: one cheap query per transaction tells whether the snapshot is still true, and the tree
+is reloaded only after an import. (Not ``count(*)`` of the units: SQLite counts by reading the
+whole table, 69,000 rows at Pudong scale, in every transaction.)
 """
 
 from __future__ import annotations
@@ -63,10 +64,7 @@ class OrgTree:
         return found
 
 
-_VERSION_SQL = (
-    "SELECT (SELECT count(*) FROM unit), (SELECT max(id) FROM unit), "
-    "(SELECT count(*) FROM grid_compound)"
-)
+_VERSION_SQL = "SELECT (SELECT max(id) FROM unit), (SELECT count(*) FROM grid_compound)"
 _cache: dict[str, OrgTree] = {}
 _lock = threading.Lock()
 

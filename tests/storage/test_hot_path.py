@@ -20,9 +20,11 @@ from storage.bindings import (
 )
 from storage.categories import Category, load_catalog
 from storage.db import Database, execute, first, insert_row, rows
+from storage.org import assign_grid, create_unit
+from storage.org_tree import org_tree
 from storage.permissions import active_grants, active_roles
 from storage.roster import member_by_user, member_snapshot, revoke_role
-from storage.tables import Activity, Audience, AuditEvent, IssueEvent, RoleGrant
+from storage.tables import Activity, Audience, AuditEvent, IssueEvent, RoleGrant, UnitKind
 from tests.district import COMMITTEE_A, GRID_A, LEADER_A3, STRANGER, District
 
 NOW = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
@@ -189,3 +191,29 @@ def test_classify_matches_trying_every_keyword() -> None:
         texts += [f"x{k}" for k in category.keywords_en]
     for text in texts:
         assert catalog.classify(text) == _reference(text), text
+
+
+def test_the_org_tree_sees_units_and_grid_links_another_session_added(
+    database: Database, district: District
+) -> None:
+    with database.session() as session:
+        before = org_tree(session)
+        assert district.units["plum"] not in before.grid_compounds.get(
+            district.units["grid_a"], set()
+        )
+    with database.session() as other:
+        building = create_unit(
+            other,
+            kind=UnitKind.BUILDING,
+            name="9号楼",
+            parent_id=district.units["sunshine"],
+            now=NOW,
+        )
+        other.commit()
+    with database.session() as session:
+        assert org_tree(session).nodes[building.id or 0].name == "9号楼"
+    with database.session() as other:
+        assign_grid(other, grid_id=district.units["grid_a"], compound_id=district.units["plum"])
+        other.commit()
+    with database.session() as session:
+        assert district.units["plum"] in org_tree(session).grid_compounds[district.units["grid_a"]]
