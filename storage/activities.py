@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from storage.audit import audit_row, record_audit
 from storage.bindings import bound_unit
-from storage.db import Database, first, insert_row
+from storage.db import Database, first, insert_row, new_row
 from storage.errors import DomainError
 from storage.org import compound_of, descendant_ids, grid_compound_ids
 from storage.org_tree import OrgTree, UnitNode, org_tree
@@ -153,23 +153,27 @@ def record_activity(
         building_ref=reading.building,
     )
     problems = tuple(dict.fromkeys([*reading.problems, *placement.problems]))
-    activity = existing or Activity(
-        source_chat_id=chat_id,
-        source_message_id=message_id,
-        member_id=member_id,
-        occurred_on=today,
-        raw_text=text,
-        created_at=now,
-        updated_at=now,
-    )
-    _apply_reading(activity, reading, today=today)
-    activity.compound_id = placement.compound_id
-    activity.building_id = placement.building_id
-    activity.unparsed = json.dumps(
-        [*reading.unparsed, *placement.extra_unparsed], ensure_ascii=False
-    )
-    activity.raw_text = text
-    activity.updated_at = now
+    values = {
+        **_reading_values(reading, today=today),
+        "compound_id": placement.compound_id,
+        "building_id": placement.building_id,
+        "unparsed": json.dumps([*reading.unparsed, *placement.extra_unparsed], ensure_ascii=False),
+        "raw_text": text,
+        "updated_at": now,
+    }
+    if existing is None:
+        activity = new_row(
+            Activity,
+            source_chat_id=chat_id,
+            source_message_id=message_id,
+            member_id=member_id,
+            created_at=now,
+            **values,
+        )
+    else:
+        activity = existing
+        for name, value in values.items():
+            setattr(activity, name, value)
     if existing is not None and (
         existing.status == DISCARDED or (existing.status == CONFIRMED and problems)
     ):
@@ -233,17 +237,20 @@ def _by_source(session: Session, *, chat_id: int, message_id: int) -> Activity |
     return session.get(Activity, found[0]) if found is not None else None
 
 
-def _apply_reading(activity: Activity, reading: ActivityReading, *, today: date) -> None:
-    activity.activity_type = reading.activity_type
-    activity.meeting_type = reading.meeting_type
-    activity.participants = reading.participants
-    activity.party_members = reading.party_members
-    activity.hours = reading.hours
-    activity.person_hours = reading.person_hours
-    activity.households = reading.households
-    activity.occurred_on = reading.occurred_on or today
-    activity.topic = reading.topic
-    activity.decision = reading.decision
+def _reading_values(reading: ActivityReading, *, today: date) -> dict[str, Any]:
+    """The columns the parser's reading fills."""
+    return {
+        "activity_type": reading.activity_type,
+        "meeting_type": reading.meeting_type,
+        "participants": reading.participants,
+        "party_members": reading.party_members,
+        "hours": reading.hours,
+        "person_hours": reading.person_hours,
+        "households": reading.households,
+        "occurred_on": reading.occurred_on or today,
+        "topic": reading.topic,
+        "decision": reading.decision,
+    }
 
 
 def _name_people(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from storage.db import new_row
 from storage.tables import AuditEvent
 
 
@@ -44,7 +45,8 @@ def audit_row(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """The audit row itself, for a caller that writes it with ``storage.db.insert_row``."""
-    return AuditEvent(
+    return new_row(
+        AuditEvent,
         at=at,
         actor_member_id=actor_member_id,
         action=action,

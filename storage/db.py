@@ -18,16 +18,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, Dialect, Engine, Table, TextClause, bindparam, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 BUSY_TIMEOUT_MS = 30_000
+M = TypeVar("M", bound=SQLModel)
 _DEFERRED = "govbot_deferred"
 _NOWAIT = "govbot_nowait"
 
@@ -285,6 +287,36 @@ def insert_row(session: Session, row: SQLModel) -> int:
         new_id = int(session.connection().execute(statement, values_by_key).scalar_one())
     setattr(row, "id", new_id)  # noqa: B010  (every table model has an id; SQLModel's type not)
     return new_id
+
+
+def new_row(model: type[M], **values: Any) -> M:
+    """``model(**values)`` for a table model, built as SQLAlchemy builds a row it loads: the
+    defaults filled in and every value put in place at once, not assigned column by column
+    through SQLModel's and SQLAlchemy's attribute hooks (~8 µs for an activity against ~110 µs).
+
+    The object is the same (same values, same ``model_dump``, same set fields, transient
+    until added to a session); table models are not validated by their constructor either.
+    For the rows every message writes (``insert_row``) and reads (``member_snapshot``).
+    """
+    fields = model.model_fields
+    unknown = values.keys() - fields.keys()
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {sorted(unknown)}")
+    row = _manager(model).new_instance()
+    state = row.__dict__
+    for name in fields:  # the given values, then the defaults, as the constructor orders them
+        if name in values:
+            state[name] = values[name]
+    for name, field in fields.items():
+        if name not in values:
+            state[name] = field.get_default(call_default_factory=True)
+    row.__pydantic_fields_set__ = set(values)
+    return row
+
+
+@cache
+def _manager(model: type[SQLModel]) -> Any:
+    return manager_of_class(model)
 
 
 def row_reader(

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from storage.bindings import bound_unit
 from storage.categories import CategoryCatalog, load_catalog
-from storage.db import Database, first, insert_row
+from storage.db import Database, first, insert_row, new_row
 from storage.errors import DomainError
 from storage.issue_policy import DEFAULT_POLICY, IssuePolicy
 from storage.issue_states import (
@@ -246,7 +246,8 @@ def report_issue(
         return place
     category = catalog.get(category_id)
     respond_due, resolve_due = policy.due_times(category.tier, now)
-    issue = Issue(
+    issue = new_row(
+        Issue,
         compound_id=place.compound_id,
         building_id=place.building_id,
         category_id=category.id,
@@ -274,13 +275,18 @@ def report_issue(
         return ReportOutcome(view_of(session, again), created=False)
     insert_row(
         session,
-        IssueReporter(
-            issue_id=issue_id, member_id=actor.member_id, user_id=actor.user_id, joined_at=now
+        new_row(
+            IssueReporter,
+            issue_id=issue_id,
+            member_id=actor.member_id,
+            user_id=actor.user_id,
+            joined_at=now,
         ),
     )
     insert_row(
         session,
-        IssueEvent(
+        new_row(
+            IssueEvent,
             issue_id=issue_id,
             at=now,
             actor_member_id=actor.member_id,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from storage.audit import record_audit
-from storage.db import first, row_reader
+from storage.db import first, new_row, row_reader
 from storage.errors import DomainError
 from storage.tables import (
     Activity,
@@ -52,7 +52,7 @@ def member_snapshot(session: Session, *, user_id: int) -> Member | None:
     row = first(session, _MEMBER_BY_USER, {"user": user_id})
     if row is None:
         return None
-    member = Member(**_read_member(session.get_bind().dialect)(row))
+    member = new_row(Member, **_read_member(session.get_bind().dialect)(row))
     make_transient_to_detached(member)
     return member
 

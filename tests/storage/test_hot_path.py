@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect
@@ -19,12 +20,20 @@ from storage.bindings import (
     deactivate_chat,
 )
 from storage.categories import Category, load_catalog
-from storage.db import Database, execute, first, insert_row, rows
+from storage.db import Database, execute, first, insert_row, new_row, rows
 from storage.org import assign_grid, create_unit
 from storage.org_tree import org_tree
 from storage.permissions import active_grants, active_roles
 from storage.roster import member_by_user, member_snapshot, revoke_role
-from storage.tables import Activity, Audience, AuditEvent, IssueEvent, RoleGrant, UnitKind
+from storage.tables import (
+    Activity,
+    Audience,
+    AuditEvent,
+    IssueEvent,
+    Member,
+    RoleGrant,
+    UnitKind,
+)
 from tests.district import COMMITTEE_A, GRID_A, LEADER_A3, STRANGER, District
 
 NOW = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
@@ -217,3 +226,59 @@ def test_the_org_tree_sees_units_and_grid_links_another_session_added(
         other.commit()
     with database.session() as session:
         assert district.units["plum"] in org_tree(session).grid_compounds[district.units["grid_a"]]
+
+
+@pytest.mark.parametrize(
+    ("model", "values"),
+    [
+        (
+            AuditEvent,
+            {"at": NOW, "actor_member_id": 1, "action": "a", "entity": "e", "entity_id": 1},
+        ),
+        (Member, {"telegram_user_id": 5, "name": "张三", "created_at": NOW}),
+        (
+            Activity,
+            {
+                "source_chat_id": -1,
+                "source_message_id": 2,
+                "member_id": 3,
+                "raw_text": "#志愿",
+                "occurred_on": date(2026, 11, 15),
+                "created_at": NOW,
+                "updated_at": NOW,
+            },
+        ),  # fmt: skip
+    ],
+)
+def test_new_row_is_the_object_the_constructor_makes(model: Any, values: dict[str, Any]) -> None:
+    made, built = model(**values), new_row(model, **values)
+    assert {k: v for k, v in built.__dict__.items() if k != "_sa_instance_state"} == {
+        k: v for k, v in made.__dict__.items() if k != "_sa_instance_state"
+    }
+    assert repr(built) == repr(made)
+    assert built.__pydantic_fields_set__ == made.__pydantic_fields_set__
+    assert inspect(built).transient
+    built.id = 7  # an ordinary instrumented object: assignments are tracked
+    assert inspect(built).attrs.id.history.added == [7]
+    with pytest.raises(TypeError, match="no field"):
+        new_row(model, colour="red", **values)
+
+
+def test_a_new_row_added_to_a_session_is_flushed_as_a_constructed_one(
+    session: Session, district: District
+) -> None:
+    member = district.members[LEADER_A3]
+    rows = [m(AuditEvent, at=NOW, actor_member_id=member, action="x", entity="e", entity_id=None)
+            for m in (lambda model, **v: model(**v), new_row)]  # fmt: skip
+    session.add_all(rows)
+    session.flush()
+    stored = (
+        session.connection()
+        .exec_driver_sql(
+            "SELECT * FROM audit_event WHERE id IN (?, ?) ORDER BY id", tuple(r.id for r in rows)
+        )
+        .all()
+    )
+    made, built = ({**row._mapping} for row in stored)
+    assert built.pop("id") == made.pop("id") + 1
+    assert built == made
