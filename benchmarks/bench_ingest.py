@@ -55,6 +55,7 @@ from bot.updates import make_group_chat, make_message_update, make_user, next_me
 from handlers.context import GovApplication, GovContext, reply
 from storage.clock import MovableClock
 from storage.db import Database
+from storage.errors import DomainError
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "ingest.json"
@@ -188,6 +189,15 @@ async def offered_load(
     return Phase(name, len(objects), time.perf_counter() - start, latencies)
 
 
+FAILURES: list[BaseException] = []  # what the handlers raised, other than a rule's refusal
+
+
+async def _record_failure(_update: object, context: GovContext) -> None:
+    """The bot answers a failed update with an apology and goes on; the benchmark must not."""
+    if context.error is not None and not isinstance(context.error, DomainError):
+        FAILURES.append(context.error)
+
+
 async def reply_only(update: Update, context: GovContext) -> None:  # noqa: ARG001
     """The baseline's one handler: answer every message with a fixed text."""
     await reply(update, "收到")
@@ -213,6 +223,7 @@ def make_app(
             for handler in list(handlers):
                 app.remove_handler(handler, group)
         app.add_handler(MessageHandler(filters.ALL, reply_only))
+    app.add_error_handler(_record_failure)
     return app
 
 
@@ -247,6 +258,8 @@ async def measure(
         phases.append(
             await throughput(durable, "mixed_if_synchronous_full", messages.mixed(BATCH))
         )
+    if FAILURES:
+        raise RuntimeError(f"{len(FAILURES)} updates failed, the first with {FAILURES[0]!r}")
     baseline_rate = phases[0].rate
     print(f"\n{label}")
     print(f"{'phase':<24}{'msg/s':>9}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}")
@@ -290,6 +303,8 @@ def query_plans(district: District, clock: MovableClock, seed: int) -> dict[str,
         event.remove(engine, "checkout", trace)
 
     asyncio.run(capture())
+    if FAILURES:
+        raise RuntimeError(f"{len(FAILURES)} updates failed, the first with {FAILURES[0]!r}")
     db = sqlite3.connect(district.path)
     plans: dict[str, Any] = {}
     for kind, sqls in statements.items():

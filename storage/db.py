@@ -24,6 +24,7 @@ from sqlalchemy import Column, Dialect, Engine, Table, TextClause, bindparam, ev
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -316,6 +317,7 @@ def new_row(model: type[M], **values: Any) -> M:
 
 @cache
 def _manager(model: type[SQLModel]) -> Any:
+    configure_mappers()  # as a constructor's first call does: the attributes get their impls
     return manager_of_class(model)
 
 

@@ -2,10 +2,10 @@
 
 Every permission check walks the tree (is this unit under one where the person holds a role?),
 and so does finding a unit by name. Units and grid links are only ever added (never renamed,
-moved or deleted), so the unit table's largest id and the number of grid links are a complete
-version: one cheap query per transaction tells whether the snapshot is still true, and the tree
-is reloaded only after an import. (Not ``count(*)`` of the units: SQLite counts by reading the
-whole table, 69,000 rows at Pudong scale, in every transaction.)
+moved or deleted), so the largest unit id and the newest grid link's rowid (their count on
+other databases) are a complete version: one cheap query per transaction tells whether the
+snapshot is still true, and the tree is reloaded only after an import. (Not ``count(*)``: SQLite
+counts by reading the whole table, 69,000 units at Pudong scale, in every transaction.)
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ class OrgTree:
 
 
 _VERSION_SQL = "SELECT (SELECT max(id) FROM unit), (SELECT count(*) FROM grid_compound)"
+# SQLite: the newest grid link's rowid, found at the b-tree's edge like max(id), not by counting.
+_VERSION_SQLITE = "SELECT (SELECT max(id) FROM unit), (SELECT max(rowid) FROM grid_compound)"
 _cache: dict[str, OrgTree] = {}
 _lock = threading.Lock()
 
@@ -78,7 +80,8 @@ def org_tree(session: Session) -> OrgTree:
     memo: OrgTree | None = session.info.get(_MEMO)
     if memo is not None:
         return memo
-    row = first(session, _VERSION_SQL, {})
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    row = first(session, _VERSION_SQLITE if sqlite else _VERSION_SQL, {})
     version = tuple(int(v or 0) for v in row or ())
     key = str(session.get_bind().engine.url)
     tree = _cache.get(key)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -282,3 +284,20 @@ def test_a_new_row_added_to_a_session_is_flushed_as_a_constructed_one(
     made, built = ({**row._mapping} for row in stored)
     assert built.pop("id") == made.pop("id") + 1
     assert built == made
+
+
+def test_new_row_works_as_the_first_thing_a_process_does() -> None:
+    """Before any constructor ran, SQLAlchemy has not configured the mappers yet."""
+    code = (
+        "from datetime import UTC, datetime\n"
+        "from sqlalchemy.orm import make_transient_to_detached\n"
+        "from storage.db import new_row\n"
+        "from storage.tables import Member\n"
+        "member = new_row(Member, id=3, telegram_user_id=5, created_at=datetime.now(UTC))\n"
+        "make_transient_to_detached(member)\n"
+        "print(member.id)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "3"), done.stderr
