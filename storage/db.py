@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Session, SQLModel, create_engine
 
 BUSY_TIMEOUT_MS = 30_000
@@ -259,6 +260,19 @@ def _on_driver(driver: sqlite3.Connection, sql: str, params: Any) -> sqlite3.Cur
         return driver.execute(sql, params)
     except sqlite3.Error as error:
         raise DBAPIError.instance(sql, params, error, sqlite3.Error) from error
+
+
+def driver_value(session: Session, type_: TypeEngine[Any], value: Any) -> Any:
+    """``value`` as the driver takes it for a column of ``type_`` (its bind processor), for a
+    parameter of :func:`rows` / :func:`first` / :func:`execute` that is not a plain int or str."""
+    process = _bind_processor(type_, session.get_bind().dialect)
+    return process(value) if process is not None else value
+
+
+@cache
+def _bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    process: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
+    return process
 
 
 @cache

@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.bindings import bound_unit
 from storage.categories import CategoryCatalog, load_catalog
-from storage.db import Database, first, insert_row, new_row
+from storage.db import Database, driver_value, first, insert_row, new_row, rows
 from storage.errors import DomainError
 from storage.issue_policy import DEFAULT_POLICY, IssuePolicy
 from storage.issue_states import (
@@ -192,11 +191,9 @@ _SIMILAR = (
     " AND reported_at >= :since AND reported_at <= :until"
     f" AND state NOT IN ({_FINISHED}){{category}} ORDER BY reported_at, id"
 )
-_SIMILAR_TIMES = (bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()))
-_SIMILAR_ANY = text(_SIMILAR.format(category="")).bindparams(*_SIMILAR_TIMES)
-_SIMILAR_SAME = text(_SIMILAR.format(category=" AND category_id = :category")).bindparams(
-    *_SIMILAR_TIMES
-)
+_SIMILAR_ANY = _SIMILAR.format(category="")
+_SIMILAR_SAME = _SIMILAR.format(category=" AND category_id = :category")
+_UTC = UTCDateTime()
 _SET_CARD = "UPDATE issue SET card_chat_id = :chat, card_message_id = :message WHERE id = :id"
 
 
@@ -328,13 +325,12 @@ def similar_issues(
     params: dict[str, object] = {
         "compound": issue.compound_id,
         "id": issue.id,
-        "since": issue.reported_at - policy.duplicate_window,
-        "until": issue.reported_at,
+        "since": driver_value(session, _UTC, issue.reported_at - policy.duplicate_window),
+        "until": driver_value(session, _UTC, issue.reported_at),
     }
     if not any_category:
         params["category"] = issue.category_id
-    query = _SIMILAR_ANY if any_category else _SIMILAR_SAME
-    candidates = session.connection().execute(query, params).all()
+    candidates = rows(session, _SIMILAR_ANY if any_category else _SIMILAR_SAME, params)
     same_place = [
         issue_id
         for issue_id, building_id in candidates

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import Integer, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -22,7 +22,7 @@ from storage.bindings import (
     deactivate_chat,
 )
 from storage.categories import Category, load_catalog
-from storage.db import Database, execute, first, insert_row, new_row, rows
+from storage.db import Database, driver_value, execute, first, insert_row, new_row, rows
 from storage.org import assign_grid, create_unit
 from storage.org_tree import org_tree
 from storage.permissions import active_grants, active_roles
@@ -35,6 +35,7 @@ from storage.tables import (
     Member,
     RoleGrant,
     UnitKind,
+    UTCDateTime,
 )
 from tests.district import COMMITTEE_A, GRID_A, LEADER_A3, STRANGER, District
 
@@ -301,3 +302,12 @@ def test_new_row_works_as_the_first_thing_a_process_does() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert (done.returncode, done.stdout.strip()) == (0, "3"), done.stderr
+
+
+def test_a_driver_value_compares_as_the_stored_column(session: Session) -> None:
+    """A time given in Shanghai is bound as the UTC text the column stores (raw, it would be
+    compared as '2026-11-16 09:00:00+08:00')."""
+    shanghai = NOW.astimezone(timezone(timedelta(hours=8)))
+    assert driver_value(session, UTCDateTime(), shanghai) == "2026-11-16 01:00:00.000000"
+    assert driver_value(session, UTCDateTime(), None) is None
+    assert driver_value(session, Integer(), 5) == 5
