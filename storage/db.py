@@ -7,7 +7,9 @@ transaction that reads and later writes fails with ``SQLITE_BUSY`` when another 
 first, while an immediate one waits for the lock up front. Long read-only work (scoring, exports)
 uses :meth:`Database.read_session`, a deferred ``BEGIN``, so it never holds the write lock.
 :meth:`Database.session_if_free` is for short work on the event loop: it takes the write lock
-only if nobody holds it, without waiting.
+only if nobody holds it, without waiting. :meth:`Database.later` queues a small bookkeeping write
+for the next write transaction. Below the class: the hot path's plain statements on the driver
+(:func:`rows`, :func:`first`, :func:`execute`, :func:`insert_row`) and :func:`new_row`.
 """
 
 from __future__ import annotations
@@ -367,7 +369,7 @@ def _insert(
     processors = tuple(
         (index, process)
         for index, column in enumerate(columns)
-        if (process := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        if (process := _bind_processor(column.type, dialect)) is not None
     )
     sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
     return sql, tuple(c.key for c in columns), processors
