@@ -315,11 +315,11 @@ def new_row(model: type[M], **values: Any) -> M:
     until added to a session); table models are not validated by their constructor either.
     For the rows every message writes (``insert_row``) and reads (``member_snapshot``).
     """
-    fields = model.model_fields
+    manager, fields = _layout(model)
     unknown = values.keys() - fields.keys()
     if unknown:
         raise TypeError(f"{model.__name__} has no field {sorted(unknown)}")
-    row = _manager(model).new_instance()
+    row = manager.new_instance()
     state = row.__dict__
     for name in fields:  # the given values, then the defaults, as the constructor orders them
         if name in values:
@@ -327,14 +327,16 @@ def new_row(model: type[M], **values: Any) -> M:
     for name, field in fields.items():
         if name not in values:
             state[name] = field.get_default(call_default_factory=True)
-    row.__pydantic_fields_set__ = set(values)
+    object.__setattr__(row, "__pydantic_fields_set__", set(values))  # as SQLModel's __new__
     return row
 
 
 @cache
-def _manager(model: type[SQLModel]) -> Any:
-    configure_mappers()  # as a constructor's first call does: the attributes get their impls
-    return manager_of_class(model)
+def _layout(model: type[SQLModel]) -> tuple[Any, dict[str, Any]]:
+    """The model's class manager and fields. Configuring the mappers first, as a constructor's
+    first call does, gives the attributes their implementations."""
+    configure_mappers()
+    return manager_of_class(model), dict(model.model_fields)
 
 
 def row_reader(
