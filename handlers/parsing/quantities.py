@@ -125,6 +125,9 @@ class _Patterns:
     households_label: re.Pattern[str]
 
 
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})  # İ ı ſ
+
+
 @cache
 def _needles() -> dict[str, tuple[str, ...]]:
     """For a pattern that always ends in a unit (or label) word: those words, lowercased. The
@@ -267,7 +270,9 @@ class _QuantityReader:
 
     def read(self, work: WorkingText) -> Quantities:
         patterns, needles = _patterns(), _needles()
-        lowered = work.text.lower()  # consuming only blanks text out: absent now, absent later
+        # Consuming only blanks text out: a word absent now is absent later. The three letters
+        # IGNORECASE matches as i and s but lower() does not turn into them are folded first.
+        lowered = work.text.translate(_FOLD).lower()
 
         def consume(name: str, accept: Callable[[re.Match[str]], bool]) -> None:
             """Run the pattern unless a word every match of it contains is not in the text

@@ -6,6 +6,7 @@ import json
 import time
 from datetime import date
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -161,3 +162,23 @@ def test_long_input_is_fast() -> None:
         started = time.perf_counter()
         assert_in_range(parse_message_strict(text, today=TODAY))
         assert time.perf_counter() - started < 0.5, text[:20]
+
+
+@pytest.mark.parametrize(
+    ("text", "participants", "hours", "households"),
+    [
+        ("#会议 12 PARTİCİPANTS", 12, None, None),  # İ: IGNORECASE reads it as i, lower() not
+        ("#巡查 partıcıpants 12, 30 mınutes", 12, 0.5, None),
+        ("#志愿 12 participantſ", 12, None, None),
+        ("#走访 8 FAMİLİES", None, None, 8),
+    ],
+)
+def test_counts_in_letters_ignorecase_folds_are_still_read(
+    text: str, participants: int | None, hours: float | None, households: int | None
+) -> None:
+    result = parse_message(text, today=date(2026, 11, 18))
+    assert (result.participants, result.hours, result.households) == (
+        participants,
+        hours,
+        households,
+    )
