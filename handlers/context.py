@@ -139,12 +139,12 @@ async def run_db_quick(database: Database, fn: Callable[..., T], /, **kwargs: An
 
 def _write_later(services: Services) -> None:
     """The timer: commit the queued writes on the loop if the write lock is free, else look
-    again a moment later (never wait on the loop)."""
+    again a moment later (never wait on the loop). An error is logged and the timer rearmed
+    by the next :meth:`GovContext.write_soon`."""
+    services.later_timer = None
     with services.db.session_if_free() as session:
         if session is not None:
-            session.commit()  # the session carried the queued writes (Database.later)
-            services.later_timer = None
-            return
+            return  # opening it committed the queued writes (Database.later)
     loop = asyncio.get_running_loop()
     services.later_timer = loop.call_later(LATER_SECONDS, _write_later, services)
 

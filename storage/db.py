@@ -14,6 +14,7 @@ for the next write transaction. Below the class: the hot path's plain statements
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,7 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Column, Dialect, Engine, Table, TextClause, bindparam, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm.instrumentation import manager_of_class
@@ -34,6 +35,8 @@ from sqlmodel import Session, SQLModel, create_engine
 
 BUSY_TIMEOUT_MS = 30_000
 M = TypeVar("M", bound=SQLModel)
+_Write = tuple[str, Mapping[str, Any]]
+logger = logging.getLogger(__name__)
 _DEFERRED = "govbot_deferred"
 _NOWAIT = "govbot_nowait"
 
@@ -106,9 +109,11 @@ class Database:
         """A session whose transaction takes the write lock at its start (``BEGIN IMMEDIATE``).
 
         Storage functions commit what they change; anything left uncommitted when the block
-        ends is rolled back. Writes waiting in :meth:`later` go first, in the same transaction.
+        ends is rolled back. Writes waiting in :meth:`later` are committed first.
         """
-        with Session(self.engine, expire_on_commit=False) as session, self._carrying(session):
+        with Session(self.engine, expire_on_commit=False) as session:
+            if self._later:
+                self._write_queued(session, wait=True)
             yield session
 
     @contextmanager
@@ -127,51 +132,70 @@ class Database:
         with Session(self._nowait_engine, expire_on_commit=False) as session:
             try:
                 session.connection()  # BEGIN IMMEDIATE, with no busy timeout
-            except sqlite3.OperationalError as error:  # raw: the driver's, from _on_begin
+                if self._later:
+                    self._write_queued(session, wait=False)
+            except sqlite3.OperationalError as error:  # raw: the driver's, from the BEGINs
                 if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                     raise
                 yield None
                 return
-            with self._carrying(session):
-                yield session
+            yield session
 
     # -- writes that wait for the next transaction ------------------------------------------
 
     def later(self, sql: str, params: Mapping[str, Any]) -> None:
-        """Queue an idempotent ``UPDATE`` of bookkeeping to go with the next write transaction
-        any session of this database opens, instead of a transaction of its own.
+        """Queue an ``UPDATE`` of bookkeeping for the next session of this database that takes
+        the write lock, instead of a transaction of its own.
 
         For the message id of a reply or a card, known only once the bot's message is sent:
-        a transaction costs several times the statement. Until it is committed, a session reads
-        the old value; a queued write is never lost while the process lives (one rolled back
-        is queued again), and the caller arranges for :meth:`write_later` to run soon and at
-        shutdown. Only a killed process can lose one, as it loses an unsent reply.
+        a transaction costs several times the statement. That session commits the queued writes
+        first, on their own (they neither depend on its work nor it on them), in the order they
+        were queued. Until then a session reads the old value; the caller arranges for
+        :meth:`write_later` to run soon and at shutdown. Only a killed process loses what is
+        still queued, as it loses a reply not yet sent.
         """
         with self._later_lock:
             self._later.append((sql, params))
 
     def write_later(self) -> None:
-        """Commit the queued writes now, in a session of their own (a no-op if none wait)."""
+        """Commit the queued writes now (a no-op if none wait)."""
         if self._later:
-            with self.session() as session:
-                session.commit()
+            with self.session():
+                pass
 
-    @contextmanager
-    def _carrying(self, session: Session) -> Iterator[None]:
-        """Run the queued writes at the start of the session's transaction; whatever its
-        commit did not take is queued again when the session ends."""
+    def _write_queued(self, session: Session, *, wait: bool) -> None:
+        """Commit the queued writes in a transaction of their own, then begin the session's
+        transaction again (the lock taken again, without waiting unless ``wait``: the BEGIN
+        raises the driver's SQLITE_BUSY then).
+
+        The queue is taken once the write lock is held, so writes commit in the order they were
+        queued. One that fails is logged and dropped: it is bookkeeping, and the session's own
+        work must not fail for it.
+        """
+        driver = _driver(session)  # begins the transaction: the write lock is ours
         with self._later_lock:
             writes, self._later = self._later, []
-        if not writes:
-            yield
-            return
-        session.info[_CARRIED] = (self, writes)
-        try:
-            for sql, params in writes:
+        for sql, params in writes:
+            try:
                 execute(session, sql, params)
-            yield
+            except SQLAlchemyError:
+                logger.exception("a queued bookkeeping write failed: %s %s", sql, params)
+        if not driver:  # not SQLite: commit; the next statement begins anew, waiting as usual
+            session.commit()
+            return
+        try:
+            driver.execute("COMMIT")
+        except sqlite3.Error:
+            self._put_back(writes)
+            raise
+        # SQLAlchemy's transaction on this connection is still open: open the driver's again.
+        if not wait:
+            driver.execute("PRAGMA busy_timeout=0")
+        try:
+            driver.execute("BEGIN IMMEDIATE")
         finally:
-            _requeue(session)
+            if not wait:
+                driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     def _put_back(self, writes: list[_Write]) -> None:
         with self._later_lock:
@@ -210,22 +234,12 @@ def _forget_driver(session: OrmSession, _transaction: Any) -> None:
     session.info.pop(_DRIVER, None)
 
 
-_Write = tuple[str, Mapping[str, Any]]
-_CARRIED = "govbot_later"
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _later_committed(session: OrmSession) -> None:
-    session.info.pop(_CARRIED, None)
-
-
-@event.listens_for(OrmSession, "after_rollback")
-def _requeue(session: OrmSession) -> None:
-    """The queued writes this session carried did not commit: queue them again."""
-    carried = session.info.pop(_CARRIED, None)
-    if carried is not None:
-        database, writes = carried
-        database._put_back(writes)
+@event.listens_for(OrmSession, "after_transaction_create")
+def _forget_driver_for_savepoint(session: OrmSession, transaction: Any) -> None:
+    """A SAVEPOINT is emitted by the nested transaction's first ``session.connection()``:
+    the next plain statement must ask for the connection again, or it would run outside it."""
+    if transaction.nested:
+        session.info.pop(_DRIVER, None)
 
 
 def rows(session: Session, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -325,7 +339,7 @@ def new_row(model: type[M], **values: Any) -> M:
         if name in values:
             state[name] = values[name]
     for name, field in fields.items():
-        if name not in values:
+        if name not in values and not field.is_required():  # a required one stays unset
             state[name] = field.get_default(call_default_factory=True)
     object.__setattr__(row, "__pydantic_fields_set__", set(values))  # as SQLModel's __new__
     return row

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from handlers.context import run_db_quick
+from handlers.context import Services, _write_later, run_db_quick
+from storage.clock import MovableClock
 from storage.db import Database
 
 
@@ -57,3 +61,21 @@ async def test_quick_work_still_gives_other_tasks_their_turn(database: Database)
     await run_db_quick(database, _write, ran_in=[])
     assert turns == ["other task ran"]
     await other
+
+
+async def test_the_later_timer_is_armed_again_after_an_error(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure in the timer's callback is logged by asyncio; it must not leave the timer
+    looking armed, or no queued write would be committed before shutdown."""
+    services = Services(db=database, clock=MovableClock(datetime(2026, 11, 16, tzinfo=UTC)),
+                        tz=ZoneInfo("Asia/Shanghai"))  # fmt: skip
+
+    def broken() -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(database, "session_if_free", broken)
+    services.later_timer = asyncio.get_running_loop().call_later(60, lambda: None)
+    with pytest.raises(sqlite3.OperationalError):
+        _write_later(services)
+    assert services.later_timer is None  # GovContext.write_soon arms it again

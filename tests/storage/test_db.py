@@ -103,7 +103,7 @@ def test_a_write_for_later_goes_with_the_next_transaction(database: Database) ->
     assert _probe(database) == [10, 20]
 
 
-def test_a_write_for_later_in_a_rolled_back_transaction_is_queued_again(
+def test_a_write_for_later_commits_on_its_own_whatever_the_session_then_does(
     database: Database,
 ) -> None:
     _probe_table(database)
@@ -116,15 +116,25 @@ def test_a_write_for_later_in_a_rolled_back_transaction_is_queued_again(
 
     with pytest.raises(RuntimeError):
         refused()
-    assert _probe(database) == [1, 2]
-    with database.session() as session:
-        session.rollback()  # e.g. a storage function recovering from a race, then committing
+    assert _probe(database) == [2, 10]  # the queued write stayed, the session's own did not
+    with database.session() as session:  # nothing queued: the session is as before
         session.execute(text("UPDATE probe SET x = 30 WHERE x = 2"))
+        session.rollback()
+    assert _probe(database) == [2, 10]
+
+
+def test_writes_for_later_commit_in_the_order_queued_and_a_failing_one_is_dropped(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    _probe_table(database)
+    for new in (5, 6, 7):  # e.g. a reply's id, then the id of a newer reply to the same message
+        database.later("UPDATE probe SET x = :new WHERE x < 10", {"new": new})
+    database.later("UPDATE no_such_table SET x = 1", {})
+    with database.session_if_free() as session:
+        assert session is not None
+        session.execute(text("INSERT INTO probe VALUES (3)"))  # the session's own work goes on
         session.commit()
-    assert _probe(database) == [1, 30]
-    with database.session() as session:
-        assert session.execute(text("SELECT count(*) FROM probe")).scalar_one() == 2
-    # A session that only read did not commit them either; the shutdown's write_later does.
-    assert _probe(database) == [1, 30]
-    database.write_later()
-    assert _probe(database) == [10, 30]
+    assert _probe(database) == [3, 7, 7]
+    assert "a queued bookkeeping write failed" in caplog.text
+    database.write_later()  # nothing left
+    assert _probe(database) == [3, 7, 7]

@@ -311,3 +311,16 @@ def test_a_driver_value_compares_as_the_stored_column(session: Session) -> None:
     assert driver_value(session, UTCDateTime(), shanghai) == "2026-11-16 01:00:00.000000"
     assert driver_value(session, UTCDateTime(), None) is None
     assert driver_value(session, Integer(), 5) == 5
+
+
+def test_plain_statements_inside_a_savepoint_roll_back_with_it(
+    database: Database, district: District
+) -> None:
+    member = district.members[LEADER_A3]
+    name = "SELECT name FROM member WHERE id = :id"
+    with database.session() as session:
+        before = first(session, name, {"id": member})  # the driver is known from here on
+        savepoint = session.begin_nested()
+        execute(session, "UPDATE member SET name = '改' WHERE id = :id", {"id": member})
+        savepoint.rollback()
+        assert first(session, name, {"id": member}) == before
