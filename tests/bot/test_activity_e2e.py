@@ -163,6 +163,13 @@ async def test_edited_message_updates_the_same_row_and_reply(harness: Harness) -
     assert activity.participants == 7
     assert activity.person_hours == 14.0
     assert "7人" in activity.raw_text
+    with harness.database.session() as session:
+        actions = session.exec(
+            select(AuditEvent.action).where(
+                AuditEvent.entity == "activity", AuditEvent.entity_id == activity.id
+            )
+        ).all()
+    assert actions == ["activity.log", "activity.reparse"]  # the edit is audited too
 
 
 async def test_the_same_update_twice_makes_one_activity_and_one_reply(harness: Harness) -> None:
