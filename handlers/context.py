@@ -21,7 +21,7 @@ from storage.tables import Member
 
 T = TypeVar("T")
 
-LATER_SECONDS = 0.2  # how long a reply's message id may wait for a write to go with
+LATER_SECONDS = 0.2  # how long a queued reply or card id may wait for another session
 
 
 @dataclass
@@ -68,7 +68,8 @@ class GovContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     def write_soon(self) -> None:
         """Commit what storage queued with ``Database.later`` within :data:`LATER_SECONDS`, if
-        no other write carries it sooner (the next message's transaction usually does)."""
+        no other session that takes the write lock commits it sooner (the next message's
+        usually does)."""
         services = self.services
         if services.later_timer is None:
             loop = asyncio.get_running_loop()

@@ -353,10 +353,12 @@ def _layout(model: type[SQLModel]) -> tuple[Any, dict[str, Any]]:
     return manager_of_class(model), dict(model.model_fields)
 
 
+@cache
 def row_reader(
-    columns: Sequence[Column[Any]], dialect: Dialect
+    columns: tuple[Column[Any], ...], dialect: Dialect
 ) -> Callable[[Sequence[Any]], dict[str, Any]]:
-    """Turn a driver row of ``columns`` into ``{key: value}`` as the ORM would read it."""
+    """Turn a driver row of ``columns`` into ``{key: value}`` as the ORM would read it (one
+    reader per columns and dialect)."""
     processors = [
         (c.key, c.type.dialect_impl(dialect).result_processor(dialect, None)) for c in columns
     ]

@@ -181,7 +181,7 @@ class ReportOutcome:
     chats: IssueChats | None = None  # where a new issue's card goes (None when not created)
 
 
-# The statements every report runs, as plain SQL: each costs a fifth of an ORM query.
+# The statements every report runs, as plain SQL on the driver (storage.db.first / rows).
 _ID_BY_SOURCE = (
     "SELECT id FROM issue WHERE source_chat_id = :chat AND source_message_id = :message"
 )

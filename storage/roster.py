@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import datetime
-from functools import cache
-from typing import Any
 
-from sqlalchemy import Dialect, delete, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
@@ -40,11 +37,6 @@ _MEMBER_BY_USER = (
 )
 
 
-@cache
-def _read_member(dialect: Dialect) -> Callable[[Sequence[Any]], dict[str, Any]]:
-    return row_reader(_MEMBER_COLUMNS, dialect)
-
-
 def member_snapshot(session: Session, *, user_id: int) -> Member | None:
     """``member_by_user`` for a caller that only reads the row after the session ends (the
     sender of every update): the same detached ``Member``, read with a plain statement
@@ -52,7 +44,8 @@ def member_snapshot(session: Session, *, user_id: int) -> Member | None:
     row = first(session, _MEMBER_BY_USER, {"user": user_id})
     if row is None:
         return None
-    member = new_row(Member, **_read_member(session.get_bind().dialect)(row))
+    read = row_reader(_MEMBER_COLUMNS, session.get_bind().dialect)
+    member = new_row(Member, **read(row))
     make_transient_to_detached(member)
     return member
 
