@@ -44,7 +44,7 @@ from handlers.activity_render import (
     render_activity,
 )
 from handlers.callbacks import pack, pattern, unpack
-from handlers.context import GovContext, reply
+from handlers.context import GovContext, reply, send_text
 from handlers.i18n import Messages
 from handlers.parsing import parse_message
 from handlers.parsing.numerals import normalise
@@ -139,10 +139,8 @@ async def log_message(update: Update, context: GovContext) -> None:
         and await _edit(context, message.chat.id, reply_id, text_out, markup)
     ):
         return  # the reply now shows the new reading
-    sent = await message.reply_text(text_out, reply_markup=markup)
-    set_reply_message(
-        context.services.db, activity_id=activity.id or 0, reply_message_id=sent.message_id
-    )
+    sent = await send_text(context.bot, message.chat.id, text_out, markup, quoting=message)
+    set_reply_message(context.services.db, activity_id=activity.id or 0, reply_message_id=sent)
     context.write_soon()
 
 

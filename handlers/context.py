@@ -10,7 +10,9 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from telegram import Message, Update
+from telegram import Bot, Chat, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from handlers.i18n import DEFAULT_LOCALE, Messages
@@ -150,12 +152,50 @@ def _write_later(services: Services) -> None:
     services.later_timer = loop.call_later(LATER_SECONDS, _write_later, services)
 
 
-async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
-    """Reply in the chat the update came from (HTML parse mode is the default)."""
+async def reply(
+    update: Update, text: str, *, reply_markup: InlineKeyboardMarkup | None = None
+) -> int | None:
+    """Reply in the chat the update came from, quoting the message in a group as PTB's
+    ``Message.reply_text`` does (HTML); the reply's message id."""
     message = update.effective_message
     if message is None:
         chat = update.effective_chat
         if chat is None:
             return None
-        return await chat.send_message(text, **kwargs)
-    return await message.reply_text(text, **kwargs)
+        return await send_text(update.get_bot(), chat.id, text, reply_markup=reply_markup)
+    return await send_text(message.get_bot(), message.chat.id, text, reply_markup, quoting=message)
+
+
+async def send_text(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    *,
+    quoting: Message | None = None,
+) -> int:
+    """Send an HTML text message to ``chat_id``, as a reply to ``quoting`` if given; its id.
+
+    The request is the one PTB's ``Bot.send_message`` / ``Message.reply_text`` makes (quoted in
+    a group, not in a private chat; in the message's forum topic), but Telegram's answer is not
+    turned into a ``Message``: every caller needs only the id, and building the ``Message`` (the
+    quoted message and the keyboard inside it again) was about a tenth of a logged message's
+    CPU (docs/performance.md, "Ingest"). ``Bot._post`` is PTB's own last step, as for the
+    outbox sender; tests/handlers/test_context.py checks the requests stay identical. Telegram's
+    errors raise as from ``send_message``. A message from a business connection or a channel's
+    direct messages takes PTB's own ``reply_text``, which knows those routes.
+    """
+    data: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
+    if quoting is not None:
+        if quoting.business_connection_id or quoting.direct_messages_topic:
+            return (await quoting.reply_text(text, reply_markup=reply_markup)).message_id
+        if quoting.is_topic_message and quoting.message_thread_id is not None:
+            data["message_thread_id"] = quoting.message_thread_id
+        if quoting.chat.type != Chat.PRIVATE:
+            data["reply_parameters"] = ReplyParameters(quoting.message_id)
+    if reply_markup is not None:
+        data["reply_markup"] = reply_markup
+    sent = await bot._post("sendMessage", data)
+    if not isinstance(sent, dict):
+        raise TelegramError(f"sendMessage answered {sent!r}, not a message")
+    return int(sent["message_id"])

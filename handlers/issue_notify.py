@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from handlers.context import GovContext
+from handlers.context import GovContext, send_text
 from handlers.i18n import Messages
 from handlers.issue_render import (
     card_buttons,
@@ -53,10 +53,10 @@ async def user_messages(context: GovContext, user_id: int) -> Messages:
 
 async def send_safely(
     context: GovContext, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
-) -> Message | None:
-    """Send, and on failure log (and deactivate a group that removed the bot)."""
+) -> int | None:
+    """Send; the message's id. On failure log (and deactivate a group that removed the bot)."""
     try:
-        return await context.bot.send_message(chat_id, text, reply_markup=markup)
+        return await send_text(context.bot, chat_id, text, markup)
     except Forbidden:
         logger.info("chat %s does not accept messages from the bot", chat_id)
         if chat_id < 0:
@@ -140,9 +140,7 @@ async def post_new_issue(
     text, markup = render_card(context, view, _)
     card = await send_safely(context, target, text, markup)
     if card is not None:
-        set_card(
-            context.services.db, issue_id=view.number, chat_id=target, message_id=card.message_id
-        )
+        set_card(context.services.db, issue_id=view.number, chat_id=target, message_id=card)
         context.write_soon()
     if category(view.category_id).urgent:
         alert = _(

@@ -6,15 +6,25 @@ import asyncio
 import sqlite3
 import threading
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from handlers.context import Services, _write_later, run_db_quick
+from bot.updates import (
+    make_group_chat,
+    make_message_update,
+    make_private_chat,
+    make_user,
+    to_update,
+)
+from handlers.context import Services, _write_later, reply, run_db_quick, send_text
 from storage.clock import MovableClock
 from storage.db import Database
+from tests.harness import Harness
 
 
 def _write(*, session: Session, ran_in: list[int]) -> str:
@@ -79,3 +89,56 @@ async def test_the_later_timer_is_armed_again_after_an_error(
     with pytest.raises(sqlite3.OperationalError):
         _write_later(services)
     assert services.later_timer is None  # GovContext.write_soon arms it again
+
+
+# -- Sending: the request PTB would make, without the Message it would build ---------------------
+
+
+def _forum_topic(update: dict[str, Any]) -> dict[str, Any]:
+    message = update["message"]
+    message["chat"] = {**message["chat"], "type": "supergroup", "is_forum": True}
+    message["message_thread_id"] = 7
+    message["is_topic_message"] = True
+    return update
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["group", "private", "forum topic", "business connection", "keyboard", "no message"],
+)
+async def test_each_reply_is_the_request_ptb_reply_text_would_make(
+    harness: Harness, case: str
+) -> None:
+    """``reply``/``send_text`` skip building the sent ``Message`` (only its id is used): what
+    reaches Telegram must still be exactly what PTB's ``reply_text`` / ``send_message`` sends,
+    and the id returned the one Telegram gave."""
+    bot = harness.app.bot
+    user = make_user(501, "王阿姨")
+    chat = make_private_chat(user) if case == "private" else make_group_chat(-1001, "3号楼")
+    data = make_message_update("#报事 楼道堆物", user=user, chat=chat)
+    if case == "forum topic":
+        data = _forum_topic(data)
+    if case == "business connection":
+        data["message"]["business_connection_id"] = "bc-1"
+    markup = None
+    if case == "keyboard":
+        button = InlineKeyboardButton("撤销", callback_data="act:undo:1")
+        markup = InlineKeyboardMarkup([[button]])
+    update = to_update(data, bot)
+    message = update.effective_message
+    assert message is not None
+    text = "<b>已记录</b> 志愿服务 & 2小时"
+
+    if case == "no message":
+        sent_id = await send_text(bot, message.chat.id, text, markup)
+    else:
+        sent_id = await reply(update, text, reply_markup=markup)
+    ours = harness.api.calls[-1]
+    if case == "no message":
+        by_ptb = await bot.send_message(message.chat.id, text, reply_markup=markup)
+    else:
+        by_ptb = await message.reply_text(text, reply_markup=markup)
+    theirs = harness.api.calls[-1]
+
+    assert (ours.method, dict(ours.params)) == (theirs.method, dict(theirs.params))
+    assert sent_id == ours.message_id == by_ptb.message_id - 1
