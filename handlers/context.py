@@ -135,9 +135,10 @@ async def run_db_quick(database: Database, fn: Callable[..., T], /, **kwargs: An
     with database.session_if_free() as session:
         if session is not None:
             result = fn(session=session, **kwargs)
-            await asyncio.sleep(0)
-            return result
-    return await run_db(database, fn, **kwargs)
+    if session is None:
+        return await run_db(database, fn, **kwargs)
+    await asyncio.sleep(0)  # with the session closed: a read's transaction holds the lock too
+    return result
 
 
 def _write_later(services: Services) -> None:
