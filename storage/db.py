@@ -21,9 +21,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Column, Dialect, Engine, Table, TextClause, bindparam, event, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Dialect,
+    Engine,
+    Table,
+    TextClause,
+    bindparam,
+    event,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
@@ -39,6 +49,7 @@ _Write = tuple[str, Mapping[str, Any]]
 logger = logging.getLogger(__name__)
 _DEFERRED = "govbot_deferred"
 _NOWAIT = "govbot_nowait"
+_QUICK = "govbot_quick"
 
 
 def create_db_engine(url: str) -> Engine:
@@ -81,15 +92,24 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
         options = conn.get_execution_options()
         if options.get(_DEFERRED, False):
             conn.exec_driver_sql("BEGIN")
-        elif options.get(_NOWAIT, False):
-            driver = conn.connection.driver_connection
-            driver.execute("PRAGMA busy_timeout=0")
-            try:
-                driver.execute("BEGIN IMMEDIATE")
-            finally:
-                driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        elif options.get(_NOWAIT, False) or options.get(_QUICK, False):
+            _begin_immediate(conn.connection.driver_connection, drop_timeout=_NOWAIT in options)
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_immediate(driver: sqlite3.Connection, *, drop_timeout: bool) -> None:
+    """``BEGIN IMMEDIATE`` on the driver; with ``drop_timeout``, with the connection's busy
+    timeout at 0 for it, so that it raises SQLITE_BUSY at once if another writer holds the lock
+    (the quick connection's timeout is always 0)."""
+    if not drop_timeout:
+        driver.execute("BEGIN IMMEDIATE")
+        return
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 class Database:
@@ -103,6 +123,15 @@ class Database:
         self._nowait_engine = self.engine.execution_options(**{_NOWAIT: True})
         self._later: list[_Write] = []
         self._later_lock = threading.Lock()
+        # session_if_free's own connection, kept open for the thread that first asked (the
+        # event loop's): see _take_quick.
+        self._keeps_quick = self.engine.dialect.name == "sqlite" and not isinstance(
+            self.engine.pool, StaticPool
+        )
+        self._quick: Connection | None = None
+        self._quick_thread: int | None = None
+        self._quick_in_use = False
+        self._quick_lock = threading.Lock()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -113,7 +142,7 @@ class Database:
         """
         with Session(self.engine, expire_on_commit=False) as session:
             if self._later:
-                self._write_queued(session, wait=True)
+                self._write_queued(session, drop_timeout=False)
             yield session
 
     @contextmanager
@@ -129,17 +158,49 @@ class Database:
         Never waits for the lock, so short work can run on the event loop (see
         ``handlers.context.run_db_quick``). Other databases than SQLite always get a session.
         """
-        with Session(self._nowait_engine, expire_on_commit=False) as session:
-            try:
-                session.connection()  # BEGIN IMMEDIATE, with no busy timeout
-                if self._later:
-                    self._write_queued(session, wait=False)
-            except sqlite3.OperationalError as error:  # raw: the driver's, from the BEGINs
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                    raise
-                yield None
-                return
-            yield session
+        quick = self._take_quick()
+        try:
+            bind = quick if quick is not None else self._nowait_engine
+            with Session(bind, expire_on_commit=False) as session:
+                try:
+                    session.connection()  # BEGIN IMMEDIATE, with no busy timeout
+                    if self._later:
+                        self._write_queued(session, drop_timeout=quick is None)
+                except sqlite3.OperationalError as error:  # raw: the driver's, from the BEGINs
+                    if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                        raise
+                    yield None
+                    return
+                yield session
+        finally:
+            if quick is not None:
+                self._quick_in_use = False
+
+    def _take_quick(self) -> Connection | None:
+        """The connection kept open for :meth:`session_if_free` in the thread that first asked
+        (the event loop's), if it is free; None: use a pooled one.
+
+        The event loop opens a quick session for nearly every message, and checking a pooled
+        connection out and in again, with the busy timeout set to 0 and back around each
+        ``BEGIN``, was about a third of SQLAlchemy's part of one (docs/performance.md). This
+        connection's busy timeout is always 0, and its sessions end with their transaction
+        (committed or rolled back), so it is always ready for the next. Other threads, and a
+        second quick session opened while one is still open, use the pool as before.
+        """
+        if not self._keeps_quick:
+            return None
+        if self._quick is None:
+            with self._quick_lock:
+                if self._quick is None:
+                    connection = self.engine.connect().execution_options(**{_QUICK: True})
+                    driver = cast(sqlite3.Connection, connection.connection.driver_connection)
+                    driver.execute("PRAGMA busy_timeout=0")
+                    self._quick_thread = threading.get_ident()
+                    self._quick = connection
+        if self._quick_in_use or self._quick_thread != threading.get_ident():
+            return None
+        self._quick_in_use = True
+        return self._quick
 
     # -- writes that wait for the next transaction ------------------------------------------
 
@@ -163,10 +224,10 @@ class Database:
             with self.session():
                 pass
 
-    def _write_queued(self, session: Session, *, wait: bool) -> None:
+    def _write_queued(self, session: Session, *, drop_timeout: bool) -> None:
         """Commit the queued writes in a transaction of their own, then begin the session's
-        transaction again (the lock taken again, without waiting unless ``wait``: the BEGIN
-        raises the driver's SQLITE_BUSY then).
+        transaction again (the lock taken again as :func:`_begin_immediate` takes it: without
+        waiting if the busy timeout is 0 or dropped, and the BEGIN raises SQLITE_BUSY then).
 
         The queue is taken once the write lock is held, so writes commit in the order they were
         queued. One that fails is logged and dropped: it is bookkeeping, and the session's own
@@ -189,19 +250,16 @@ class Database:
             self._put_back(writes)
             raise
         # SQLAlchemy's transaction on this connection is still open: open the driver's again.
-        if not wait:
-            driver.execute("PRAGMA busy_timeout=0")
-        try:
-            driver.execute("BEGIN IMMEDIATE")
-        finally:
-            if not wait:
-                driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _begin_immediate(driver, drop_timeout=drop_timeout)
 
     def _put_back(self, writes: list[_Write]) -> None:
         with self._later_lock:
             self._later[:0] = writes
 
     def dispose(self) -> None:
+        if self._quick is not None:
+            self._quick.close()
+            self._quick = None
         self.engine.dispose()
 
 

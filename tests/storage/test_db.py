@@ -138,3 +138,78 @@ def test_writes_for_later_commit_in_the_order_queued_and_a_failing_one_is_droppe
     assert "a queued bookkeeping write failed" in caplog.text
     database.write_later()  # nothing left
     assert _probe(database) == [3, 7, 7]
+
+
+def _connection_of(session: object) -> int:
+    """Which sqlite3 connection the session's transaction runs on."""
+    return id(db._driver(session))  # type: ignore[arg-type]
+
+
+def test_the_loops_quick_sessions_share_one_connection_that_never_waits(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One connection serves the quick sessions of the thread that opened the first, with its
+    busy timeout at 0 for good, also after committing queued writes (which restore the timeout
+    of a pooled connection); ordinary sessions still wait as usual."""
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 3_600_000)  # a wait would hang: the pool's guard
+    _probe_table(database)
+    database.later("UPDATE probe SET x = :new WHERE x = :old", {"new": 10, "old": 1})
+    seen = set()
+    for _ in range(3):
+        with database.session_if_free() as session:
+            assert session is not None
+            seen.add(_connection_of(session))
+            assert session.execute(text("PRAGMA busy_timeout")).scalar_one() == 0
+    assert len(seen) == 1
+    assert _probe(database) == [2, 10]
+    other = _other_writer(database)
+    with database.session_if_free() as session:  # on that connection: refused, not waiting
+        assert session is None
+    other.execute("ROLLBACK")
+    other.close()
+    with database.session() as session:
+        assert session.execute(text("PRAGMA busy_timeout")).scalar_one() == 3_600_000
+        assert _connection_of(session) not in seen
+
+
+def test_a_quick_session_that_fails_leaves_its_connection_ready_and_unchanged(
+    database: Database,
+) -> None:
+    _probe_table(database)
+
+    def refused() -> None:
+        with database.session_if_free() as session:
+            assert session is not None
+            session.execute(text("UPDATE probe SET x = 30 WHERE x = 2"))
+            raise RuntimeError("a refusal after the first write")
+
+    with pytest.raises(RuntimeError):
+        refused()
+    with database.session_if_free() as session:
+        assert session is not None
+        session.execute(text("INSERT INTO probe VALUES (3)"))
+        session.commit()
+    assert _probe(database) == [1, 2, 3]
+
+
+def test_a_quick_session_inside_another_or_on_another_thread_gets_its_own_connection(
+    database: Database,
+) -> None:
+    _probe_table(database)
+    with database.session_if_free() as outer:
+        assert outer is not None
+        mine = _connection_of(outer)
+        outer.commit()  # the write lock is free again, the quick connection still taken
+
+        def quick_elsewhere() -> int:
+            with database.session_if_free() as session:
+                assert session is not None
+                session.execute(text("INSERT INTO probe VALUES (4)"))
+                session.commit()
+                return _connection_of(session)
+
+        assert quick_elsewhere() != mine
+    with ThreadPoolExecutor(1) as pool:  # the loop's connection is free, but not this thread's
+        assert pool.submit(quick_elsewhere).result(timeout=60) != mine
+    assert quick_elsewhere() == mine
+    assert _probe(database) == [1, 2, 4, 4, 4]
