@@ -50,7 +50,7 @@ from telegram import Update
 from telegram.ext import MessageHandler, filters
 
 from benchmarks.district import District, add_records, build_district
-from bot.app import build_application
+from bot.app import build_application, settle_heap
 from bot.offline import OfflineBotAPI
 from bot.settings import Settings
 from bot.updates import make_group_chat, make_message_update, make_user, next_message_id, to_update
@@ -251,6 +251,7 @@ async def measure(
     async with base, app:
         await throughput(app, "warm-up", messages.mixed(30))  # org tree, catalogues, SQL caches
         await throughput(base, "warm-up", messages.mixed(30))
+        await settle_heap(app)  # as the bot does once started (post_init runs only in run_*)
         batches = {
             "baseline_reply_only": (base, lambda: messages.mixed(BATCH)),
             "reports": (app, lambda: [messages.report() for _ in range(BATCH)]),

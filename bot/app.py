@@ -7,6 +7,7 @@ offline Bot API (``bot.offline``) for the demo, the terminal chat and the tests.
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 from typing import Any
 
@@ -31,9 +32,10 @@ from handlers import (
     issues,
     start,
 )
-from handlers.context import GovApplication, GovContext, Services
+from handlers.context import GovApplication, GovContext, Services, run_db
 from storage.clock import Clock, SystemClock
 from storage.db import Database
+from storage.org_tree import org_tree
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +123,25 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     except TelegramError:
         logger.warning("could not set the command menu", exc_info=True)
     await start_sender(app)
+    await settle_heap(app)
+
+
+async def settle_heap(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Load what every message reads (the org tree), then hand everything alive to the garbage
+    collector's permanent generation (``gc.freeze``); run once the bot has started.
+
+    A full collection walks every object the collector tracks, and no update is handled
+    meanwhile. At Pudong scale the process holds about 400,000 of them once it has started
+    (the org tree, PTB, SQLAlchemy's mappers, pandas); each full pass took 150-270 ms, and at
+    100 messages/s the messages queued behind one set the 99th percentile latency
+    (docs/performance.md, "Ingest"). Frozen, they are never walked again; what the bot
+    allocates later is collected as usual. An object frozen here that later becomes cyclic
+    garbage is never freed: nearly all of them live as long as the process.
+    """
+    services: Services = app.bot_data["services"]
+    await run_db(services.db, org_tree)
+    gc.collect()
+    gc.freeze()
 
 
 async def _post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
