@@ -251,7 +251,7 @@ async def measure(
     async with base, app:
         await throughput(app, "warm-up", messages.mixed(30))  # org tree, catalogues, SQL caches
         await throughput(base, "warm-up", messages.mixed(30))
-        await settle_heap(app)  # as the bot does once started (post_init runs only in run_*)
+        await settle_heap(app)  # as `govbot run` does once started (its post_init)
         batches = {
             "baseline_reply_only": (base, lambda: messages.mixed(BATCH)),
             "reports": (app, lambda: [messages.report() for _ in range(BATCH)]),
