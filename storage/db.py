@@ -182,7 +182,7 @@ class Database:
 
         The event loop opens a quick session for nearly every message, and checking a pooled
         connection out and in again, with the busy timeout set to 0 and back around each
-        ``BEGIN``, was about a third of SQLAlchemy's part of one (docs/performance.md). This
+        ``BEGIN``, was about 40% of a quick session's cost (docs/performance.md). This
         connection's busy timeout is always 0, and its sessions end with their transaction
         (committed or rolled back), so it is always ready for the next. Other threads, and a
         second quick session opened while one is still open, use the pool as before.
