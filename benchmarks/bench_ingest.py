@@ -22,10 +22,14 @@ default of processing updates sequentially). Building the ``Update`` objects is 
 - **baseline**: the same Application with its handlers replaced by one that only replies, fed
   the same messages, in the same run; every figure is also given as a ratio to it.
 
-All of it runs twice: on the district with no records, and again after bulk-inserting 10,000
-issues and 100,000 activities (13 weeks), to show how much the stored records slow ingest. The
-SQL of one report and one activity is captured and ``EXPLAIN QUERY PLAN``-ed on the loaded
-database; any full-table scan is listed in the results.
+Every figure is measured on two copies of the district side by side: one with no records, one
+after bulk-inserting 10,000 issues and 100,000 activities (13 weeks). Each report, activity and
+mixed batch goes to both, one right after the other (the same messages; which goes first
+alternates by round), so the throughput lost with the records stored is the median of ratios
+between batches that ran seconds apart, not a minute apart as when the two were measured one
+after the other (the machine's speed moved by up to 2× in between). The SQL of one report and
+one activity is captured and ``EXPLAIN QUERY PLAN``-ed on the loaded database; any full-table
+scan is listed in the results.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -234,64 +239,105 @@ def make_app(
     return app
 
 
-async def measure(
-    district: District, clock: MovableClock, label: str, seed: int
-) -> dict[str, Any]:
-    """Baseline, reports, activities and the offered-load latency on the database as it is.
+STATES = ("empty", "loaded")  # the district without and with the stored records
 
-    The throughput phases run in ``ROUNDS`` interleaved rounds (baseline, reports, activities,
-    mixed; again): the machine's speed moves by 2x within a minute, and a ratio is only
-    meaningful between batches that ran side by side. Each phase reports the median of its
-    rounds' rates and the median of its per-round ratios to that round's baseline.
+
+async def measure(
+    districts: dict[str, District], clock: MovableClock, seed: int
+) -> dict[str, Any]:
+    """Baseline, reports, activities and the offered-load latency on both districts.
+
+    The throughput phases run in ``ROUNDS`` interleaved rounds (the baseline; then reports,
+    activities and mixed, each batch on both districts in turn; again): the machine's speed
+    moves by 2x within a minute, and a ratio is only meaningful between batches that ran side
+    by side. Each phase reports the median of its rounds' rates and the median of its
+    per-round ratios to that round's baseline; the degradation is the median of the per-round
+    ratios of the loaded district's rate to the empty one's.
     """
-    messages = Messages(district, seed)
-    base = make_app(district, clock, baseline=True)
-    app = make_app(district, clock, baseline=False)
-    rounds: dict[str, list[Phase]] = {name: [] for name in THROUGHPUT_PHASES}
-    async with base, app:
-        await throughput(app, "warm-up", messages.mixed(30))  # org tree, catalogues, SQL caches
-        await throughput(base, "warm-up", messages.mixed(30))
-        await settle_heap(app)  # as `govbot run` does once started (its post_init)
-        batches = {
-            "baseline_reply_only": (base, lambda: messages.mixed(BATCH)),
-            "reports": (app, lambda: [messages.report() for _ in range(BATCH)]),
-            "activities": (app, lambda: [messages.activity() for _ in range(BATCH)]),
-            "mixed": (app, lambda: messages.mixed(BATCH)),
+    messages = Messages(districts["empty"], seed)
+    base = make_app(districts["empty"], clock, baseline=True)
+    apps = {state: make_app(districts[state], clock, baseline=False) for state in STATES}
+    kinds = {
+        "reports": lambda: [messages.report() for _ in range(BATCH)],
+        "activities": lambda: [messages.activity() for _ in range(BATCH)],
+        "mixed": lambda: messages.mixed(BATCH),
+    }
+    baselines: list[Phase] = []
+    rounds: dict[str, dict[str, list[Phase]]] = {s: {k: [] for k in kinds} for s in STATES}
+    count = int(OFFERED_RATE * OFFERED_SECONDS)
+    async with base, apps["empty"], apps["loaded"]:
+        warm_up = messages.mixed(30)  # org tree, catalogues, SQL caches
+        for app in (base, *apps.values()):
+            await throughput(app, "warm-up", warm_up)
+        for app in apps.values():
+            await settle_heap(app)  # as `govbot run` does once started (its post_init)
+        for number in range(ROUNDS):
+            baselines.append(await throughput(base, "baseline_reply_only", messages.mixed(BATCH)))
+            order = STATES if number % 2 == 0 else STATES[::-1]
+            for kind, batch in kinds.items():
+                updates = batch()
+                for state in order:
+                    rounds[state][kind].append(await throughput(apps[state], kind, updates))
+        base_load = await offered_load(
+            base, "baseline_at_100_per_s", messages.mixed(count), OFFERED_RATE
+        )
+        loads = {
+            state: await offered_load(
+                apps[state], "mixed_at_100_per_s", messages.mixed(count), OFFERED_RATE
+            )
+            for state in STATES
         }
-        for _ in range(ROUNDS):
-            for name, (which, batch) in batches.items():
-                rounds[name].append(await throughput(which, name, batch()))
-        count = int(OFFERED_RATE * OFFERED_SECONDS)
-        loads = [
-            await offered_load(base, "baseline_at_100_per_s", messages.mixed(count), OFFERED_RATE),
-            await offered_load(app, "mixed_at_100_per_s", messages.mixed(count), OFFERED_RATE),
-        ]
-    # What if every commit were flushed to disk (fsync) before the reply? (one batch, after)
-    durable = make_app(district, clock, baseline=False, synchronous="FULL")
-    async with durable:
-        await throughput(durable, "warm-up", messages.mixed(10))
-        what_if = await throughput(durable, "mixed_if_synchronous_full", messages.mixed(BATCH))
+    # What if every commit were flushed to disk (fsync) before the reply? (one batch each, after)
+    what_if: dict[str, Phase] = {}
+    for state in STATES:
+        durable = make_app(districts[state], clock, baseline=False, synchronous="FULL")
+        async with durable:
+            await throughput(durable, "warm-up", messages.mixed(10))
+            what_if[state] = await throughput(
+                durable, "mixed_if_synchronous_full", messages.mixed(BATCH)
+            )
     if FAILURES:
         raise RuntimeError(f"{len(FAILURES)} updates failed, the first with {FAILURES[0]!r}")
-    baselines = rounds["baseline_reply_only"]
-    results: dict[str, Any] = {
-        name: _rounds_summary(phases, baselines) for name, phases in rounds.items()
+    median_baseline = statistics.median(b.rate for b in baselines)
+    results: dict[str, Any] = {}
+    for state, label in zip(STATES, ("district, no records stored", _LOADED_LABEL), strict=True):
+        phases = {"baseline_reply_only": baselines, **rounds[state]}
+        table = {name: _rounds_summary(runs, baselines) for name, runs in phases.items()}
+        table[base_load.name] = {**base_load.summary(), "offered_per_s": OFFERED_RATE}
+        table[loads[state].name] = {**loads[state].summary(), "offered_per_s": OFFERED_RATE}
+        table[what_if[state].name] = {
+            **what_if[state].summary(),
+            "ratio_to_baseline": round(what_if[state].rate / median_baseline, 3),
+        }
+        _print_table(f"{label} ({ROUNDS} interleaved rounds of {BATCH}; medians)", table)
+        results[state] = table
+    results["degradation"] = {
+        kind: _lost(rounds["empty"][kind], rounds["loaded"][kind]) for kind in kinds
     }
-    for load in loads:
-        results[load.name] = {**load.summary(), "offered_per_s": OFFERED_RATE}
-    results[what_if.name] = {
-        **what_if.summary(),
-        "ratio_to_baseline": round(what_if.rate / statistics.median(b.rate for b in baselines), 3),
-    }
-    print(f"\n{label} ({ROUNDS} interleaved rounds of {BATCH}; medians)")
+    return results
+
+
+def _lost(empty: list[Phase], loaded: list[Phase]) -> float:
+    """The share of throughput lost on the loaded district: one minus the median, over the
+    rounds, of its batch's rate to the rate of the empty district's batch beside it."""
+    kept = statistics.median(b.rate / a.rate for a, b in zip(empty, loaded, strict=True))
+    return round(1 - kept, 3)
+
+
+_LOADED_LABEL = (
+    f"with {STORED_ISSUES:,} issues and {STORED_ACTIVITIES:,} activities stored, side by side"
+)
+
+
+def _print_table(title: str, table: dict[str, Any]) -> None:
+    print(f"\n{title}")
     print(f"{'phase':<26}{'msg/s':>9}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}")
-    for name, row in results.items():
+    for name, row in table.items():
         ratio = f"{row.get('ratio_to_baseline', float('nan')):.2f}"
         print(
             f"{name:<26}{row['messages_per_s']:>9.1f}{ratio:>8}"
             f"{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}{row['mean_ms']:>9.2f}"
         )
-    return results
 
 
 def _rounds_summary(phases: list[Phase], baselines: list[Phase]) -> dict[str, Any]:
@@ -359,41 +405,48 @@ def query_plans(district: District, clock: MovableClock, seed: int) -> dict[str,
     return plans
 
 
+def copy_district(district: District, path: Path) -> District:
+    """The same district in a second database file (SQLite's online backup)."""
+    with (
+        closing(sqlite3.connect(district.path)) as source,
+        closing(sqlite3.connect(path)) as target,
+    ):
+        source.backup(target)
+    return replace(district, url=f"sqlite:///{path}", path=path)
+
+
 def main() -> dict[str, Any]:
     clock = MovableClock(NOW)
     with tempfile.TemporaryDirectory(prefix="govbot-bench-") as folder:
         started = time.perf_counter()
-        district = build_district(Path(folder) / "ingest.sqlite", now=NOW)
-        print(f"district {district.counts()} built in {time.perf_counter() - started:.1f} s")
-        empty = asyncio.run(measure(district, clock, "district, no records stored", seed=1))
+        empty = build_district(Path(folder) / "empty.sqlite", now=NOW)
+        print(f"district {empty.counts()} built in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
-        add_records(district, issues=STORED_ISSUES, activities=STORED_ACTIVITIES, end=NOW)
+        loaded = copy_district(empty, Path(folder) / "loaded.sqlite")
+        add_records(loaded, issues=STORED_ISSUES, activities=STORED_ACTIVITIES, end=NOW)
         print(
-            f"\nstored {STORED_ISSUES:,} issues and {STORED_ACTIVITIES:,} activities in "
-            f"{time.perf_counter() - started:.1f} s"
+            f"a copy with {STORED_ISSUES:,} issues and {STORED_ACTIVITIES:,} activities stored "
+            f"in {time.perf_counter() - started:.1f} s"
         )
-        loaded = asyncio.run(
-            measure(district, clock, "with 10,000 issues and 100,000 activities stored", seed=2)
-        )
-        plans = query_plans(district, clock, seed=3)
-    # Lost throughput with the records stored, as a share of each run's own baseline (the two
-    # runs are a minute apart, and the machine's speed moves between them), and raw.
-    kinds = ("reports", "activities", "mixed")
-    degradation = {
-        name: round(1 - loaded[name]["ratio_to_baseline"] / empty[name]["ratio_to_baseline"], 3)
-        for name in kinds
-    }
+        measured = asyncio.run(measure({"empty": empty, "loaded": loaded}, clock, seed=1))
+        plans = query_plans(loaded, clock, seed=3)
+    degradation = measured.pop("degradation")
+    # Also from the phases' medians (the rounds' rates), as a check on the paired figure.
     raw = {
-        name: round(1 - loaded[name]["messages_per_s"] / empty[name]["messages_per_s"], 3)
-        for name in kinds
+        name: round(
+            1
+            - measured["loaded"][name]["messages_per_s"]
+            / measured["empty"][name]["messages_per_s"],
+            3,
+        )
+        for name in degradation
     }
-    print(f"\nthroughput lost with records stored: {degradation} (raw msg/s: {raw})")
+    print(f"\nthroughput lost with records stored: {degradation} (from the medians: {raw})")
     result = {
-        "district": district.counts(),
+        "district": empty.counts(),
         "stored": {"issues": STORED_ISSUES, "activities": STORED_ACTIVITIES},
         "targets": TARGETS,
-        "empty": empty,
-        "loaded": loaded,
+        **measured,
         "degradation": degradation,
         "degradation_raw": raw,
         "query_plans": plans,
