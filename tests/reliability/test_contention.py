@@ -141,11 +141,14 @@ async def _checkin(harness: Harness, tally: Tally, n: int) -> None:
     tally.checkins[who] = tally.checkins.get(who, 0) + 1
 
 
-async def _press_cards(harness: Harness, tally: Tally, deadline: float) -> None:
-    """Press 受理 on every card the committee chat gets, as soon as it is posted."""
+async def _press_cards(harness: Harness, tally: Tally, reporters: asyncio.Future[Any]) -> None:
+    """Press 受理 on every card the committee chat gets, as soon as it is posted, until the
+    reporters are done and every card they had posted is pressed (a report still being handled
+    at the deadline posts its card after it)."""
     seen = 0
     pressed: set[int] = set()
     while True:
+        reporters_done = reporters.done()  # before the sweep: their last card is in it then
         calls = harness.api.calls[seen:]
         seen += len(calls)
         cards = [
@@ -167,7 +170,7 @@ async def _press_cards(harness: Harness, tally: Tally, deadline: float) -> None:
             )
             await harness.process(update)
             tally.presses += 1
-        if not cards and not _until(deadline):
+        if reporters_done and not cards:
             return
         await asyncio.sleep(0.01)
 
@@ -216,13 +219,16 @@ async def test_concurrent_writers_never_show_a_user_a_locked_database(
     )
     writer.start()
     try:
-        await asyncio.gather(
+        reporters = asyncio.gather(
             _loop(deadline, lambda n: _report(harness, tally, n, LEADER_A3)),
             _loop(deadline, lambda n: _report(harness, tally, n, GRID_A)),
             _loop(deadline, lambda n: _report(harness, tally, n, RESIDENT_A)),
+        )
+        await asyncio.gather(
+            reporters,
             _loop(deadline, lambda n: _activity(harness, tally, n)),
             _loop(deadline, lambda n: _checkin(harness, tally, n)),
-            _press_cards(harness, tally, deadline),
+            _press_cards(harness, tally, reporters),
             _jobs(harness, tally, deadline),
             _sender(sender, deadline),
         )
