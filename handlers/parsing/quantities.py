@@ -125,6 +125,11 @@ class _Patterns:
     households_label: re.Pattern[str]
 
 
+# Words written into the patterns below rather than taken from the lexicon; the prefilter
+# (_needles) looks for the same ones.
+_MERIDIEMS = ("am", "pm")
+_PEOPLE_LABELS = ("人数", "attendance", "attendees", "participants")
+_HOUSEHOLD_LABELS = ("户数", "households")
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})  # İ ı ſ
 
 
@@ -140,15 +145,15 @@ def _needles() -> dict[str, tuple[str, ...]]:
     party = units("party_members_zh", "party_members_en")
     return {
         "person_hours": units("person_hours_zh", "person_hours_en"),
-        "time_range_en": ("am", "pm"),
+        "time_range_en": _MERIDIEMS,
         "duration": units("hours_zh", "hours_en"),
         "minutes": units("minutes_zh", "minutes_en"),
         "party_before": party,
         "party_after": party,
-        "people_label": ("人数", "attendance", "attendees", "participants"),
+        "people_label": _PEOPLE_LABELS,
         "people": units("people_zh"),
         "people_en": units("people_en"),
-        "households_label": ("户数", "households"),
+        "households_label": _HOUSEHOLD_LABELS,
         "households": units("households_zh", "households_en"),
     }
 
@@ -187,6 +192,9 @@ def _patterns() -> _Patterns:
     )
     clock = rf"(?P<h{{i}}>\d{{{{1,2}}}})(?:\s?[:：]\s?(?P<m{{i}}>\d{{{{2}}}})|\s?点{minutes}?)"
     flags = re.IGNORECASE
+    meridiem, people_labels, household_labels = (
+        "|".join(words) for words in (_MERIDIEMS, _PEOPLE_LABELS, _HOUSEHOLD_LABELS)
+    )
     return _Patterns(
         person_hours=re.compile(
             rf"{prefix}{_NUMBER}\s{{0,3}}(?:个)?\s{{0,2}}"
@@ -200,14 +208,14 @@ def _patterns() -> _Patterns:
             + clock.format(i=2)
         ),
         time_range_en=re.compile(
-            r"(?<![\d.:])(?P<h1>\d{1,2})(?::(?P<m1>\d{2}))?\s{0,2}(?P<ap1>am|pm)?\s{0,2}"
-            r"(?:-|–|—|~|to|until|till)\s{0,2}(?P<h2>\d{1,2})(?::(?P<m2>\d{2}))?\s{0,2}"
-            r"(?P<ap2>am|pm)(?![a-z])",
+            rf"(?<![\d.:])(?P<h1>\d{{1,2}})(?::(?P<m1>\d{{2}}))?\s{{0,2}}(?P<ap1>{meridiem})?"
+            r"\s{0,2}(?:-|–|—|~|to|until|till)\s{0,2}(?P<h2>\d{1,2})(?::(?P<m2>\d{2}))?\s{0,2}"
+            rf"(?P<ap2>{meridiem})(?![a-z])",
             flags,
         ),
         clock_time=re.compile(
             rf"(?:{periods})?\s{{0,2}}(?<![\d.])\d{{1,2}}(?:\s?点(?:半|\d{{1,2}}分)?|"
-            r":\d{2}(?!\d)|\s{0,2}(?:am|pm)(?![a-z]))",
+            rf":\d{{2}}(?!\d)|\s{{0,2}}(?:{meridiem})(?![a-z]))",
             flags,
         ),
         duration=re.compile(
@@ -240,7 +248,7 @@ def _patterns() -> _Patterns:
             flags,
         ),
         people_label=re.compile(
-            r"(?:(?:参加|参会|到会|出席|参与|与会)?人数|attendance|attendees|participants)"
+            rf"(?:(?:参加|参会|到会|出席|参与|与会)?{people_labels})"
             rf"\s{{0,2}}[:：为是]?\s{{0,2}}(?P<pre>){_NUMBER}\s{{0,2}}(?P<approx>余|多)?"
             r"\s{0,2}(?:人|名|位)?",
             flags,
@@ -252,7 +260,7 @@ def _patterns() -> _Patterns:
             flags,
         ),
         households_label=re.compile(
-            rf"(?:户数|households)\s{{0,2}}[:：]?\s{{0,2}}(?P<pre>){_NUMBER}(?P<approx>)",
+            rf"(?:{household_labels})\s{{0,2}}[:：]?\s{{0,2}}(?P<pre>){_NUMBER}(?P<approx>)",
             flags,
         ),
     )
