@@ -6,6 +6,7 @@ offline Bot API (``bot.offline``) for the demo, the terminal chat and the tests.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gc
 import logging
@@ -150,7 +151,8 @@ async def _post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = app.bot_data["services"]
-    services.db.write_later()  # the reply and card ids still queued (Database.later)
+    # The reply and card ids still queued (Database.later); off the loop, as all waiting on SQLite.
+    await asyncio.to_thread(services.db.write_later)
     services.db.dispose()
 
 

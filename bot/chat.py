@@ -248,4 +248,4 @@ async def run_chat(settings: Settings, *, person: str | None, chat: str | None, 
     async with app:
         driver = OfflineDriver(app=app, api=api, clock=clock)
         await TerminalChat(driver, database, read, write).run(person=person, chat=chat)
-    database.write_later()  # the last replies' message ids (Database.later)
+    await asyncio.to_thread(database.write_later)  # the last replies' ids (Database.later)

@@ -179,7 +179,7 @@ class Demo:
             await self._bind_chats()
             self._lap("setup")
             await self._simulate_weeks()
-        self.database.write_later()  # the last replies' message ids (Database.later)
+        await asyncio.to_thread(self.database.write_later)  # the last replies' ids, queued
         self.counts["sent"] = len(api.calls)
         await asyncio.to_thread(self._write_digests)
         await asyncio.to_thread(self._write_ledger)

@@ -57,6 +57,17 @@ async def test_the_replys_id_goes_with_the_next_write_not_a_transaction_of_its_o
     assert _committed_reply_ids(harness) == [first.message_id, second.message_id]
 
 
+async def test_the_replys_id_still_queued_is_stored_when_the_bot_shuts_down(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handlers.context, "LATER_SECONDS", 60.0)
+    reply = _reply(await harness.send("#志愿 今天清理3号楼楼道 10人 2小时", user_id=LEADER_A3))
+    assert _committed_reply_ids(harness) == [None]
+    assert harness.app.post_shutdown is not None
+    await harness.app.post_shutdown(harness.app)  # as `govbot run` ends (bot/polling.py)
+    assert _committed_reply_ids(harness) == [reply.message_id]
+
+
 async def test_the_replys_id_is_stored_soon_when_no_other_write_comes(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
