@@ -15,13 +15,14 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.updates import (
+    make_bot_added_update,
     make_group_chat,
     make_message_update,
     make_private_chat,
     make_user,
     to_update,
 )
-from handlers.context import Services, _write_later, reply, run_db_quick, send_text
+from handlers.context import Services, _write_later, reply, run_db_quick
 from storage.clock import MovableClock
 from storage.db import Database
 from tests.harness import Harness
@@ -110,34 +111,34 @@ async def test_each_reply_is_the_request_ptb_reply_text_would_make(
     harness: Harness, case: str
 ) -> None:
     """``reply``/``send_text`` skip building the sent ``Message`` (only its id is used): what
-    reaches Telegram must still be exactly what PTB's ``reply_text`` / ``send_message`` sends,
-    and the id returned the one Telegram gave."""
+    reaches Telegram must still be exactly what PTB's ``reply_text`` (or, for an update without
+    a message, the chat's ``send_message``) sends, and the id returned the one Telegram gave."""
     bot = harness.app.bot
     user = make_user(501, "王阿姨")
     chat = make_private_chat(user) if case == "private" else make_group_chat(-1001, "3号楼")
-    data = make_message_update("#报事 楼道堆物", user=user, chat=chat)
+    if case == "no message":  # the bot added to a group: a chat, no message to quote
+        data = make_bot_added_update(chat, user)
+    else:
+        data = make_message_update("#报事 楼道堆物", user=user, chat=chat)
     if case == "forum topic":
         data = _forum_topic(data)
     if case == "business connection":
         data["message"]["business_connection_id"] = "bc-1"
     markup = None
-    if case == "keyboard":
+    if case in ("keyboard", "no message"):
         button = InlineKeyboardButton("撤销", callback_data="act:undo:1")
         markup = InlineKeyboardMarkup([[button]])
     update = to_update(data, bot)
-    message = update.effective_message
-    assert message is not None
     text = "<b>已记录</b> 志愿服务 & 2小时"
 
-    if case == "no message":
-        sent_id = await send_text(bot, message.chat.id, text, markup)
-    else:
-        sent_id = await reply(update, text, reply_markup=markup)
+    sent_id = await reply(update, text, reply_markup=markup)
     ours = harness.api.calls[-1]
-    if case == "no message":
-        by_ptb = await bot.send_message(message.chat.id, text, reply_markup=markup)
-    else:
+    message, group = update.effective_message, update.effective_chat
+    if message is not None:
         by_ptb = await message.reply_text(text, reply_markup=markup)
+    else:
+        assert group is not None
+        by_ptb = await group.send_message(text, reply_markup=markup)
     theirs = harness.api.calls[-1]
 
     assert (ours.method, dict(ours.params)) == (theirs.method, dict(theirs.params))
