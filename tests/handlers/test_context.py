@@ -105,7 +105,7 @@ def _forum_topic(update: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "case",
-    ["group", "private", "forum topic", "business connection", "keyboard", "no message"],
+    ["group", "private", "forum topic", "business connection", "keyboard", "link", "no message"],
 )
 async def test_each_reply_is_the_request_ptb_reply_text_would_make(
     harness: Harness, case: str
@@ -126,8 +126,11 @@ async def test_each_reply_is_the_request_ptb_reply_text_would_make(
         data["message"]["business_connection_id"] = "bc-1"
     markup = None
     if case in ("keyboard", "no message"):
-        button = InlineKeyboardButton("撤销", callback_data="act:undo:1")
-        markup = InlineKeyboardMarkup([[button]])
+        buttons = [InlineKeyboardButton(label, callback_data=f"act:{label}:1") for label in "ab"]
+        markup = InlineKeyboardMarkup([buttons, [InlineKeyboardButton("撤销", callback_data="x")]])
+    if case == "link":  # not a plain callback button: PTB converts the keyboard itself
+        button = InlineKeyboardButton("说明", url="https://example.org/help", style="primary")
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton("撤销", callback_data="x"), button]])
     update = to_update(data, bot)
     text = "<b>已记录</b> 志愿服务 & 2小时"
 
