@@ -17,6 +17,7 @@ class Lexicon:
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self._data = data
+        self._words: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def section(self, *path: str) -> Mapping[str, Any]:
         """Return the table at this dotted path ("units", or "filler", "by_type")."""
@@ -28,12 +29,16 @@ class Lexicon:
         return node
 
     def words(self, *path: str) -> tuple[str, ...]:
-        """Return the word list at this dotted path."""
-        *parent, key = path
-        value = self.section(*parent)[key] if parent else self._data[key]
-        if not isinstance(value, list):
-            raise TypeError(f"lexicon: {'.'.join(path)} is not a list")
-        return tuple(str(item) for item in value)
+        """Return the word list at this dotted path (read once: the parser asks for some lists
+        for every message)."""
+        words = self._words.get(path)
+        if words is None:
+            *parent, key = path
+            value = self.section(*parent)[key] if parent else self._data[key]
+            if not isinstance(value, list):
+                raise TypeError(f"lexicon: {'.'.join(path)} is not a list")
+            words = self._words[path] = tuple(str(item) for item in value)
+        return words
 
     def table(self, *path: str) -> dict[str, Any]:
         """Return the word → value table at this dotted path."""

@@ -97,7 +97,7 @@ def convert_numbers(text: str) -> str:
     text = chinese.sub(_chinese_numeral, text)
     text = half.sub(_half_hour, text)
     text = english_half.sub(_english_half_hour, text)
-    english_numbers: dict[str, int] = lexicon().table("numerals", "english")
+    english_numbers = lexicon().section("numerals", "english")
     return english.sub(lambda match: str(english_numbers[match.group(0).lower()]), text)
 
 

@@ -87,7 +87,7 @@ def read_trigger(text: str) -> Trigger:
 
 def _tag_kind(tag: str) -> tuple[Kind, ActivityType | None]:
     table = lexicon()
-    activity_tags: dict[str, str] = table.table("tags", "activity")
+    activity_tags = table.section("tags", "activity")
     if tag in activity_tags:
         return "activity", cast(ActivityType, activity_tags[tag])
     if tag in table.words("tags", "issue"):
