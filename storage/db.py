@@ -363,18 +363,19 @@ def insert_row(session: Session, row: SQLModel) -> int:
     would write it).
     """
     table: Table = row.__table__  # type: ignore[attr-defined]
+    state = row.__dict__  # the values, read and the id set in place, as new_row puts them
     driver = _driver(session)
     if driver:
         sql, keys, processors = _insert(table, session.get_bind().dialect)
-        values = [getattr(row, key) for key in keys]
+        values = [state.get(key) for key in keys]
         for index, process in processors:
             values[index] = process(values[index])
         new_id = int(_on_driver(driver, sql, values).lastrowid or 0)
     else:
         statement = _insert_text(table)
-        values_by_key = {c.key: getattr(row, c.key) for c in _value_columns(table)}
+        values_by_key = {c.key: state.get(c.key) for c in _value_columns(table)}
         new_id = int(session.connection().execute(statement, values_by_key).scalar_one())
-    setattr(row, "id", new_id)  # noqa: B010  (every table model has an id; SQLModel's type not)
+    state["id"] = new_id
     return new_id
 
 
