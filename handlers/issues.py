@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
@@ -34,8 +36,9 @@ from handlers.parsing.triggers import read_trigger
 from storage.issue_states import Actor
 from storage.issue_views import chat_audience, issue_history, open_issues
 from storage.issues import PlaceChoice, ReportOutcome, attach_media, report_issue
+from storage.roster import member_snapshot
 from storage.splitting import split_text
-from storage.tables import Audience
+from storage.tables import Audience, Member
 
 logger = logging.getLogger(__name__)
 
@@ -79,55 +82,63 @@ async def report_message(update: Update, context: GovContext) -> None:
     message = update.effective_message
     if message is None:
         return
-    _ = await context.messages(update)
     text = message.text or message.caption or ""
     today = context.now().astimezone(context.services.tz).date()
-    parsed = parse_message(text, today=today, locale=_.locale)
-    body = report_body(text)
-    if parsed.kind != "issue" or not parsed.topic or not body:
-        await reply(update, _("issue.empty"))
-        return
     photo = message.photo[-1].file_id if message.photo else None
     location = (
         (message.location.latitude, message.location.longitude) if message.location else None
     )
-    draft = Draft(
-        text=body,
-        category=parsed.category or "other",
-        building=parsed.building,
-        message_id=message.message_id,
-        photo=photo,
-        location=location,
-    )
-    await record_draft(update, context, draft)
+
+    def read(locale: str) -> Draft | None:
+        parsed = parse_message(text, today=today, locale=locale)
+        body = report_body(text)
+        if parsed.kind != "issue" or not parsed.topic or not body:
+            return None
+        return Draft(
+            text=body,
+            category=parsed.category or "other",
+            building=parsed.building,
+            message_id=message.message_id,
+            photo=photo,
+            location=location,
+        )
+
+    await record_draft(update, context, read)
+
+
+# Reads a report in the given language (the parser reads dates by it); None: nothing to report.
+DraftReader = Callable[[str], Draft | None]
 
 
 async def record_draft(
-    update: Update, context: GovContext, draft: Draft, *, compound_id: int | None = None
+    update: Update, context: GovContext, read: DraftReader, *, compound_id: int | None = None
 ) -> ReportOutcome | None:
     """Record the report, then (only then) tell the reporter its number and post the card.
 
-    Returns the outcome (None while the reporter is asked which compound); a replayed message
-    gets no second answer.
+    The sender is looked up, the report read in their language and recorded in one
+    transaction, as a logged activity is (a session of its own for the sender was a tenth of a
+    report's CPU). A message with nothing to report gets the correction instead.
+    Returns the outcome (None while the reporter is asked which compound, or for the
+    correction); a replayed message gets no second answer.
     """
-    chat = update.effective_chat
+    chat, user = update.effective_chat, update.effective_user
     assert chat is not None
-    member = await context.member(update)
-    _ = await context.messages(update)
-    outcome = await context.db_quick(
-        report_issue,
-        actor=actor_of(update, member.id if member else None),
+    member, draft, outcome = await context.db_quick(
+        _read_and_report,
+        user_id=user.id if user else None,
+        read=read,
+        default_locale=context.services.default_locale,
         chat_id=chat.id,
-        message_id=draft.message_id,
-        text=draft.text,
-        category_id=draft.category,
-        building_ref=draft.building,
         compound_id=compound_id,
         now=context.now(),
-        photo_file_id=draft.photo,
-        location=draft.location,
         policy=issue_policy(context),
     )
+    if user is not None:
+        context.remember_member(user.id, member)
+    _ = await context.messages(update)
+    if draft is None or outcome is None:
+        await reply(update, _("issue.empty"))
+        return None
     if isinstance(outcome, PlaceChoice):
         await ask_compound(update, context, draft, outcome, _)
         return None
@@ -150,6 +161,32 @@ async def record_draft(
     await reply(update, text, reply_markup=receipt_buttons(view, _, duplicates=duplicates))
     await post_new_issue(context, view, outcome.chats)
     return outcome
+
+
+def _read_and_report(
+    session: Session,
+    *,
+    user_id: int | None,
+    read: DraftReader,
+    default_locale: str,
+    **kwargs: Any,
+) -> tuple[Member | None, Draft | None, ReportOutcome | PlaceChoice | None]:
+    member = member_snapshot(session, user_id=user_id) if user_id is not None else None
+    draft = read(member.language if member is not None else default_locale)
+    if draft is None:
+        return member, None, None
+    outcome = report_issue(
+        session,
+        actor=Actor(member_id=member.id if member else None, user_id=user_id),
+        message_id=draft.message_id,
+        text=draft.text,
+        category_id=draft.category,
+        building_ref=draft.building,
+        photo_file_id=draft.photo,
+        location=draft.location,
+        **kwargs,
+    )
+    return member, draft, outcome
 
 
 async def ask_compound(
@@ -181,7 +218,7 @@ async def compound_chosen(
     if draft is None or not compound.isdigit():
         await query.answer(_("issue.pending_lost"), show_alert=True)
         return
-    outcome = await record_draft(update, context, draft, compound_id=int(compound))
+    outcome = await record_draft(update, context, lambda _locale: draft, compound_id=int(compound))
     pending.pop((chat.id, message_id), None)
     if outcome is not None and not outcome.created:
         await query.answer(_("issue.already_recorded", number=outcome.issue.number))

@@ -160,6 +160,8 @@ async def test_english_speaker_reads_english(harness: Harness) -> None:
     sent = await harness.send("/report 3号楼楼道堆物", user_id=GRID_A)
     assert "Recorded as" in texts(sent)
     assert "Items stacked in stairwell" in texts(sent)
+    sent = await harness.send("#issue", user_id=GRID_A)  # read with the sender, not before
+    assert "Please write the problem after the tag" in texts(sent)
 
 
 async def test_back_leaves_a_sub_menu_on_the_receipt_and_on_the_card(harness: Harness) -> None:
