@@ -123,7 +123,7 @@ class TerminalChat:
             self._announce()
         elif line == ":people":
             self._list_people()
-        elif line.isdigit() and self.last_buttons:
+        elif line.isdecimal() and self.last_buttons:
             await self._press(int(line))
         else:
             await self._send(line[1:] if line.startswith("\\") else line)
@@ -221,7 +221,7 @@ class TerminalChat:
                 self.write(str(exc))
 
     def _find_person(self, key: str) -> Person:
-        if key.isdigit() and 1 <= int(key) <= len(self.people):
+        if key.isdecimal() and 1 <= int(key) <= len(self.people):
             return self.people[int(key) - 1]
         for person in self.people:
             if key in (person.name, str(person.user_id)):
@@ -230,7 +230,7 @@ class TerminalChat:
 
     def _find_chat(self, key: str) -> ChatChoice:
         options = [ChatChoice(None, "private"), *self.chats]
-        if key.isdigit() and 1 <= int(key) <= len(options):
+        if key.isdecimal() and 1 <= int(key) <= len(options):
             return options[int(key) - 1]
         for choice in options:
             if key == choice.title or key == str(choice.chat_id) or choice.title.startswith(key):

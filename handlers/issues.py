@@ -280,7 +280,7 @@ async def issue_command(update: Update, context: GovContext) -> None:
     _ = await context.messages(update)
     args = context.args or []
     number = args[0].lstrip("#＃") if args else ""
-    if not number.isdigit():
+    if not number.isdecimal():  # not isdigit: int() refuses "²"
         await reply(update, _("issue.detail.usage"))
         return
     if not await _may_list_here(update, context):

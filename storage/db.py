@@ -44,6 +44,9 @@ from sqlalchemy.types import TypeEngine
 from sqlmodel import Session, SQLModel, create_engine
 
 BUSY_TIMEOUT_MS = 30_000
+# The largest integer SQLite stores (a signed 64-bit INTEGER): binding a larger Python int
+# raises OverflowError, so a number typed by a person is checked against it first.
+MAX_SQL_INTEGER = 2**63 - 1
 M = TypeVar("M", bound=SQLModel)
 _Write = tuple[str, Mapping[str, Any]]
 logger = logging.getLogger(__name__)

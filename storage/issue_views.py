@@ -11,7 +11,7 @@ from typing import Protocol
 from sqlmodel import Session, col, or_, select
 
 from storage.bindings import active_binding
-from storage.db import rows
+from storage.db import MAX_SQL_INTEGER, rows
 from storage.errors import DomainError
 from storage.issue_states import (
     FINISHED_STATES,
@@ -102,6 +102,8 @@ def current_due(issue: Deadlines) -> datetime | None:
 
 
 def load_issue(session: Session, issue_id: int) -> Issue:
+    if not 0 < issue_id <= MAX_SQL_INTEGER:  # a typed number no row can have
+        raise DomainError("issue.unknown", number=issue_id)
     issue = session.get(Issue, issue_id)
     if issue is None:
         raise DomainError("issue.unknown", number=issue_id)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from storage.db import MAX_SQL_INTEGER
 from storage.errors import DomainError
 from storage.importing import ImportReport, apply_rows, open_sheet
 from storage.org import assign_grid, create_unit, find_units
@@ -162,7 +163,7 @@ def _whole_number(text: str, column: str) -> int | None:
     text = text.strip().replace(",", "")
     if not text:
         return None
-    if not text.isdigit():
+    if not text.isdecimal() or int(text) > MAX_SQL_INTEGER:  # "²" is a digit, not a number
         raise DomainError("import.bad_number", column=column, value=text)
     return int(text)
 

@@ -152,6 +152,13 @@ async def test_issue_list_overdue_first_and_history(harness: Harness) -> None:
     assert "没有这个权限" in texts(sent)
     sent = await harness.send("/issue abc", user_id=COMMITTEE_A)
     assert "/issue 12" in texts(sent)
+    sent = await harness.send("/issue ²", user_id=COMMITTEE_A)  # a digit int() refuses
+    assert "/issue 12" in texts(sent)
+    huge = "1" * 30  # beyond SQLite's integers
+    sent = await harness.send(f"/issue {huge}", user_id=COMMITTEE_A)
+    assert f"找不到编号 #{huge} 的报事" in texts(sent)
+    sent = await harness.send("/issue 999", user_id=COMMITTEE_A)
+    assert "找不到编号 #999 的报事" in texts(sent)
 
 
 async def test_english_speaker_reads_english(harness: Harness) -> None:

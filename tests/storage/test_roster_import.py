@@ -93,6 +93,8 @@ def test_bad_rows_are_all_reported_and_nothing_is_saved(
         "花木街道,东城居委,梅园新村,老旧公房,八百,2100,12号楼,,",  # line 4: not a number
         "花木街道,,梅园新村,老旧公房,800,2100,12号楼,,",  # line 5: no committee
         GOOD_ROWS[0],  # line 6: duplicates line 2
+        "花木街道,东城居委,梅园新村,老旧公房,８００²,2100,12号楼,,",  # line 7: ² is no number
+        "花木街道,东城居委,梅园新村,老旧公房," + "9" * 30 + ",2100,12号楼,,",  # line 8: too large
     ]
     with database.session() as session:
         report = import_roster_file(session, path=_write(tmp_path, "r.csv", lines), now=NOW)
@@ -102,6 +104,8 @@ def test_bad_rows_are_all_reported_and_nothing_is_saved(
         (4, "import.bad_number"),
         (5, "import.missing_value"),
         (6, "import.duplicate_row"),
+        (7, "import.bad_number"),
+        (8, "import.bad_number"),
     ]
     assert _unit_count(database) == 0  # the good row was not committed either
 
