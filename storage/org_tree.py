@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import URL, event
+from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
@@ -67,7 +67,7 @@ class OrgTree:
 _VERSION_SQL = "SELECT (SELECT max(id) FROM unit), (SELECT count(*) FROM grid_compound)"
 # SQLite: the newest grid link's rowid, found at the b-tree's edge like max(id), not by counting.
 _VERSION_SQLITE = "SELECT (SELECT max(id) FROM unit), (SELECT max(rowid) FROM grid_compound)"
-_cache: dict[URL, OrgTree] = {}  # by database: the URL itself, not rendered for each lookup
+_cache: dict[str, OrgTree] = {}
 _lock = threading.Lock()
 
 
@@ -83,7 +83,7 @@ def org_tree(session: Session) -> OrgTree:
     sqlite = session.get_bind().dialect.name == "sqlite"
     row = first(session, _VERSION_SQLITE if sqlite else _VERSION_SQL, {})
     version = tuple(int(v or 0) for v in row or ())
-    key = session.get_bind().engine.url
+    key = str(session.get_bind().engine.url)
     tree = _cache.get(key)
     if tree is None or tree.version != version:
         with _lock:

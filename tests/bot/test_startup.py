@@ -14,12 +14,12 @@ async def test_startup_loads_the_org_tree_and_takes_the_heap_out_of_full_collect
     """The first message finds the tree loaded, and a full garbage collection (during which no
     update is handled) no longer walks what startup left alive."""
     app = harness.app
-    org_tree._cache.pop(harness.database.engine.url, None)
+    org_tree._cache.pop(str(harness.database.engine.url), None)
     assert app.post_init is not None
     assert app.post_stop is not None
     try:
         await app.post_init(app)
-        assert harness.database.engine.url in org_tree._cache
+        assert str(harness.database.engine.url) in org_tree._cache
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()  # the rest of the test session collects as usual
