@@ -228,7 +228,7 @@ def _keyboard_data(markup: InlineKeyboardMarkup) -> dict[str, Any] | InlineKeybo
     callback button (PTB's generic ``to_dict`` took about 65 µs for three buttons, a
     twentieth of a logged message); any other keyboard is passed on for PTB to convert."""
     rows = markup.inline_keyboard
-    if markup.api_kwargs or not all(_plain(button) for row in rows for button in row):
+    if markup.api_kwargs or not rows or not all(_plain(b) for row in rows for b in row):
         return markup
     return {
         "inline_keyboard": [

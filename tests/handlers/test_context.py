@@ -105,7 +105,16 @@ def _forum_topic(update: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "case",
-    ["group", "private", "forum topic", "business connection", "keyboard", "link", "no message"],
+    [
+        "group",
+        "private",
+        "forum topic",
+        "business connection",
+        "keyboard",
+        "link",
+        "no buttons",
+        "no message",
+    ],
 )
 async def test_each_reply_is_the_request_ptb_reply_text_would_make(
     harness: Harness, case: str
@@ -128,6 +137,8 @@ async def test_each_reply_is_the_request_ptb_reply_text_would_make(
     if case in ("keyboard", "no message"):
         buttons = [InlineKeyboardButton(label, callback_data=f"act:{label}:1") for label in "ab"]
         markup = InlineKeyboardMarkup([buttons, [InlineKeyboardButton("撤销", callback_data="x")]])
+    if case == "no buttons":  # an empty keyboard: PTB's own conversion sends {}
+        markup = InlineKeyboardMarkup([])
     if case == "link":  # not a plain callback button: PTB converts the keyboard itself
         button = InlineKeyboardButton("说明", url="https://example.org/help", style="primary")
         markup = InlineKeyboardMarkup([[InlineKeyboardButton("撤销", callback_data="x"), button]])
