@@ -43,7 +43,7 @@ from handlers.activity_render import (
     reading_from,
     render_activity,
 )
-from handlers.callbacks import pack, pattern, unpack
+from handlers.callbacks import is_number, pack, pattern, unpack
 from handlers.context import GovContext, reply, send_text
 from handlers.i18n import Messages
 from handlers.parsing import parse_message
@@ -342,7 +342,7 @@ async def activity_button(update: Update, context: GovContext) -> None:
     assert query is not None
     _ = await context.messages(update)
     parts = unpack(query.data, ACT, 2)
-    if parts is None or not parts[1].isdigit() or query.message is None:
+    if parts is None or not is_number(parts[1]) or query.message is None:
         await query.answer(_("common.stale_button"), show_alert=True)
         return
     op, ident = parts[0], int(parts[1])
@@ -422,7 +422,7 @@ class FieldCorrection:
         parts = unpack(query.data, FIELD, 2)
         if (
             parts is None
-            or not parts[0].isdigit()
+            or not is_number(parts[0])
             or parts[1] not in EDITABLE_FIELDS
             or query.message is None
             or user is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from handlers.callbacks import pack, pattern, unpack
+from handlers.callbacks import is_number, pack, pattern, unpack
 from handlers.context import GovContext, reply
 from handlers.i18n import Messages
 from handlers.vocabulary import parse_audience, parse_role
@@ -97,7 +97,7 @@ async def invite_unit_button(update: Update, context: GovContext) -> None:
     member = await context.member(update)
     parts = unpack(query.data, "invu", 2)
     role = parse_role(parts[0]) if parts else None
-    if member is None or role is None or parts is None or not parts[1].isdigit():
+    if member is None or role is None or parts is None or not is_number(parts[1]):
         await reply(update, _("common.stale_button"))
         return
     invite = await context.db(

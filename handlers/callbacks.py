@@ -7,6 +7,8 @@ presser's role for the unit the button touches.
 
 from __future__ import annotations
 
+from storage.db import MAX_SQL_INTEGER
+
 MAX_CALLBACK_BYTES = 64
 
 
@@ -25,6 +27,12 @@ def unpack(data: str | None, prefix: str, parts: int) -> list[str] | None:
     if pieces[0] != prefix or len(pieces) != parts + 1 or any(not p for p in pieces[1:]):
         return None
     return pieces[1:]
+
+
+def is_number(part: str) -> bool:
+    """Is this part a row id or a count ``int()`` takes and SQLite can hold? Not ``isdigit()``:
+    a forged ``"²"`` is a digit ``int()`` refuses, and 30 digits overflow SQLite's integers."""
+    return part.isdecimal() and int(part) <= MAX_SQL_INTEGER
 
 
 def pattern(prefix: str) -> str:

@@ -30,7 +30,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.callbacks import pack, pattern, unpack
+from handlers.callbacks import is_number, pack, pattern, unpack
 from handlers.context import GovApplication, GovContext, reply
 from handlers.i18n import Messages
 from handlers.issue_notify import post_alert
@@ -183,7 +183,7 @@ async def checkin_button(update: Update, context: GovContext) -> None:
     assert query is not None
     _ = await context.messages(update)
     parts = unpack(query.data, CHK, 2)
-    if parts is None or parts[0] not in (OK, ISSUE) or not parts[1].isdigit() or user is None:
+    if parts is None or parts[0] not in (OK, ISSUE) or not is_number(parts[1]) or user is None:
         await query.answer(_("common.stale_button"), show_alert=True)
         return
     status, building_id = parts[0], int(parts[1])

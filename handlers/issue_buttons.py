@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from handlers.callbacks import pattern, unpack
+from handlers.callbacks import is_number, pattern, unpack
 from handlers.context import GovContext
 from handlers.issue_notify import (
     ask_reporters,
@@ -329,12 +329,12 @@ def build_handlers(
         verb = pieces[1] if len(pieces) > 1 else ""
         if verb == "at":
             parts = unpack(data, PREFIX, 3)
-            if parts is not None and parts[1].isdigit():
+            if parts is not None and is_number(parts[1]):
                 await compound_chosen(update, context, int(parts[1]), parts[2])
                 return
         button = BUTTONS.get(verb)
         parts = unpack(data, PREFIX, 2 + button.extra) if button else None
-        if button is None or parts is None or not all(p.isdigit() for p in button.numbers(parts)):
+        if button is None or parts is None or not all(is_number(p) for p in button.numbers(parts)):
             _ = await context.messages(update)
             await query.answer(_("common.stale_button"), show_alert=True)
             return

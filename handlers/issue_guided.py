@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from handlers.callbacks import pack, pattern, unpack
+from handlers.callbacks import is_number, pack, pattern, unpack
 from handlers.context import GovContext, reply
 from handlers.i18n import Messages
 from handlers.issue_notify import issue_policy, post_new_issue
@@ -116,7 +116,7 @@ def build_conversation(one_message: OneMessage) -> BaseHandler[Update, GovContex
         parts = unpack(query.data, PREFIX, 2)
         draft = _draft(context)
         allowed = {unit for unit, _path in draft.get("places", [])}
-        if parts is None or not parts[1].isdigit() or int(parts[1]) not in allowed:
+        if parts is None or not is_number(parts[1]) or int(parts[1]) not in allowed:
             await query.edit_message_text(_("common.stale_button"))
             return ConversationHandler.END
         draft["unit"] = int(parts[1])

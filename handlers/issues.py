@@ -17,7 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from handlers import issue_buttons, issue_guided, issue_jobs
-from handlers.callbacks import pack
+from handlers.callbacks import is_number, pack
 from handlers.context import GovApplication, GovContext, reply
 from handlers.i18n import Messages
 from handlers.issue_notify import issue_policy, post_new_issue
@@ -215,7 +215,7 @@ async def compound_chosen(
     _ = await context.messages(update)
     pending: dict[Any, Draft] = (context.user_data or {}).get(PENDING_KEY, {})
     draft = pending.get((chat.id, message_id))
-    if draft is None or not compound.isdigit():
+    if draft is None or not is_number(compound):
         await query.answer(_("issue.pending_lost"), show_alert=True)
         return
     outcome = await record_draft(update, context, lambda _locale: draft, compound_id=int(compound))
@@ -317,7 +317,7 @@ def _event_note(action: str, note: str | None, _: Messages) -> str:
     if action in ("overdue", "reminder", "auto_escalate"):
         return f"（{_(f'issue.phase.{note}')}）"
     if action == "confirm":
-        return f"（{'⭐' * int(note) if note.isdigit() else note}）"
+        return f"（{'⭐' * int(note) if note.isdecimal() else note}）"
     if action in ("joined", "duplicate", "recategorise"):
         return f"（{note}）"
     return ""

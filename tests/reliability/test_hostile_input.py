@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
@@ -231,6 +231,15 @@ async def test_every_free_text_message(
 
 @SLOW
 @given(data=CALLBACK_DATA, user=st.sampled_from(USERS))
+# A digit int() refuses, and a number past SQLite's integers, where each handler reads an id.
+@example(data="act:ok:²", user=LEADER_A3)
+@example(data="iss:acc:²", user=COMMITTEE_A)
+@example(data="chk:ok:²", user=LEADER_A3)
+@example(data="invu:leader:²", user=COMMITTEE_A)
+@example(data="actf:²:topic", user=LEADER_A3)
+@example(data=f"act:ok:{2**63}", user=LEADER_A3)
+@example(data=f"iss:acc:{2**63}", user=COMMITTEE_A)
+@example(data=f"chk:ok:{2**63}", user=LEADER_A3)
 async def test_forged_and_stale_callback_data_is_refused(
     harness: Harness, errors: list[BaseException], data: str, user: int
 ) -> None:
