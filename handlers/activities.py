@@ -160,6 +160,11 @@ async def log_command(update: Update, context: GovContext) -> None:
     await log_message(update, context)
 
 
+# The entities _mentions reads. Parsing only these skips the hashtag every logged message has
+# (PTB works out each entity's text from UTF-16 offsets).
+_MENTION_KINDS: list[str | None] = [MessageEntity.TEXT_MENTION, MessageEntity.MENTION]
+
+
 def _mentions(message: Message, bot_id: int) -> tuple[list[int], list[str], str]:
     """People named in the message: by replying to them or by a mention with their account.
 
@@ -174,7 +179,11 @@ def _mentions(message: Message, bot_id: int) -> tuple[list[int], list[str], str]
         if not person.is_bot and person.id != bot_id and person.id != _sender_id(message):
             named.append(person.id)
     text = message.text or message.caption or ""
-    entities = message.parse_entities() if message.text else message.parse_caption_entities()
+    entities = (
+        message.parse_entities(_MENTION_KINDS)
+        if message.text
+        else message.parse_caption_entities(_MENTION_KINDS)
+    )
     for entity, value in entities.items():
         if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
             named.append(entity.user.id)

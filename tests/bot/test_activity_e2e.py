@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 import handlers.context
+from bot import updates as u
 from bot.offline import SentCall
 from storage.tables import Activity, ActivityPerson, Audience, AuditEvent
 from tests import factories as f
@@ -106,6 +107,25 @@ async def test_message_reply_confirm_stores_the_activity(harness: Harness) -> No
     assert activity.building_id == harness.district.units["sunshine_3"]
     assert activity.compound_id == harness.district.units["sunshine"]
     assert activity.member_id == harness.district.members[LEADER_A3]
+
+
+async def test_an_at_mention_is_named_back_and_the_rest_read(harness: Harness) -> None:
+    """Telegram marks ``@username`` beside the hashtag; the bot cannot tell who that is and says
+    so, and reads the rest of the message as usual."""
+    text = "#志愿 和 @li_10 一起清理3号楼楼道 10人 2小时"
+    update = u.make_message_update(
+        text,
+        user=harness.user(LEADER_A3),
+        chat=harness.private(LEADER_A3),
+        date=harness.clock.now(),
+    )
+    start = u.utf16_len(text[: text.index("@")])
+    update["message"]["entities"].append({"type": "mention", "offset": start, "length": 6})
+    reply = _reply(await harness.process(update))
+    assert "@li_10 我查不到是谁" in (reply.text or "")
+    (activity,) = _activities(harness)
+    assert activity.participants == 10
+    assert activity.hours == 2.0
 
 
 async def test_meeting_in_english_with_full_width_tag(harness: Harness) -> None:
