@@ -7,7 +7,7 @@ presser's role for the unit the button touches.
 
 from __future__ import annotations
 
-from storage.db import MAX_SQL_INTEGER
+from storage.db import whole_number
 
 MAX_CALLBACK_BYTES = 64
 
@@ -30,9 +30,8 @@ def unpack(data: str | None, prefix: str, parts: int) -> list[str] | None:
 
 
 def is_number(part: str) -> bool:
-    """Is this part a row id or a count ``int()`` takes and SQLite can hold? Not ``isdigit()``:
-    a forged ``"²"`` is a digit ``int()`` refuses, and 30 digits overflow SQLite's integers."""
-    return part.isdecimal() and int(part) <= MAX_SQL_INTEGER
+    """Is this part a row id or a count (``storage.db.whole_number``)? Data can be forged."""
+    return whole_number(part) is not None
 
 
 def pattern(prefix: str) -> str:

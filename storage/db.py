@@ -47,6 +47,17 @@ BUSY_TIMEOUT_MS = 30_000
 # The largest integer SQLite stores (a signed 64-bit INTEGER): binding a larger Python int
 # raises OverflowError, so a number typed by a person is checked against it first.
 MAX_SQL_INTEGER = 2**63 - 1
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number SQLite can store, or None. Not ``isdigit()``: ``"²"`` is a
+    digit ``int()`` refuses; and thirty digits overflow SQLite's integers."""
+    if not text.isdecimal():
+        return None
+    value = int(text)
+    return value if value <= MAX_SQL_INTEGER else None
+
+
 M = TypeVar("M", bound=SQLModel)
 _Write = tuple[str, Mapping[str, Any]]
 logger = logging.getLogger(__name__)

@@ -102,9 +102,8 @@ def current_due(issue: Deadlines) -> datetime | None:
 
 
 def load_issue(session: Session, issue_id: int) -> Issue:
-    if not 0 < issue_id <= MAX_SQL_INTEGER:  # a typed number no row can have
-        raise DomainError("issue.unknown", number=issue_id)
-    issue = session.get(Issue, issue_id)
+    # A typed number past SQLite's integers names no row (and could not be bound).
+    issue = session.get(Issue, issue_id) if 0 < issue_id <= MAX_SQL_INTEGER else None
     if issue is None:
         raise DomainError("issue.unknown", number=issue_id)
     return issue

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from storage.db import MAX_SQL_INTEGER
+from storage.db import whole_number
 from storage.errors import DomainError
 from storage.importing import ImportReport, apply_rows, open_sheet
 from storage.org import assign_grid, create_unit, find_units
@@ -163,9 +163,10 @@ def _whole_number(text: str, column: str) -> int | None:
     text = text.strip().replace(",", "")
     if not text:
         return None
-    if not text.isdecimal() or int(text) > MAX_SQL_INTEGER:  # "²" is a digit, not a number
+    value = whole_number(text)
+    if value is None:
         raise DomainError("import.bad_number", column=column, value=text)
-    return int(text)
+    return value
 
 
 def _reuse_or_create(
