@@ -143,6 +143,10 @@ class Database:
             self.engine.pool, StaticPool
         )
         self._quick: Connection | None = None
+        # The quick connection's Session, closed and kept between uses: a closed Session is
+        # as good as a new one (empty identity map, no transaction), and building one was a
+        # third of a quick session's SQLAlchemy cost (docs/performance.md, "Seventh pass").
+        self._quick_session: Session | None = None
         self._quick_thread: int | None = None
         self._quick_in_use = False
         self._quick_lock = threading.Lock()
@@ -174,8 +178,12 @@ class Database:
         """
         quick = self._take_quick()
         try:
-            bind = quick if quick is not None else self._nowait_engine
-            with Session(bind, expire_on_commit=False) as session:
+            if quick is None:
+                session = Session(self._nowait_engine, expire_on_commit=False)
+            else:
+                session = self._quick_session or Session(quick, expire_on_commit=False)
+                self._quick_session = None  # taken; given back below once closed cleanly
+            with session:  # closing ends the transaction, committed or rolled back
                 try:
                     session.connection()  # BEGIN IMMEDIATE, with no busy timeout
                     if self._later:
@@ -186,6 +194,9 @@ class Database:
                     yield None
                     return
                 yield session
+            if quick is not None:
+                session.info.clear()
+                self._quick_session = session
         finally:
             if quick is not None:
                 self._quick_in_use = False
@@ -271,6 +282,7 @@ class Database:
             self._later[:0] = writes
 
     def dispose(self) -> None:
+        self._quick_session = None
         if self._quick is not None:
             self._quick.close()
             self._quick = None

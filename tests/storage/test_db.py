@@ -10,6 +10,8 @@ from sqlalchemy import text
 
 from storage import db
 from storage.db import BUSY_TIMEOUT_MS, Database
+from storage.tables import Member
+from tests.conftest import START
 
 
 def _other_writer(database: Database) -> sqlite3.Connection:
@@ -213,3 +215,40 @@ def test_a_quick_session_inside_another_or_on_another_thread_gets_its_own_connec
         assert pool.submit(quick_elsewhere).result(timeout=60) != mine
     assert quick_elsewhere() == mine
     assert _probe(database) == [1, 2, 4, 4, 4]
+
+
+def test_each_quick_session_starts_empty_though_the_loops_session_is_kept(
+    database: Database,
+) -> None:
+    """The loop's quick sessions reuse one closed Session: what one use loaded or noted is
+    gone in the next, and after a failed use a new Session takes over."""
+    with database.session_if_free() as first_use:
+        assert first_use is not None
+        member = Member(telegram_user_id=77, name="王阿姨", language="zh", created_at=START)
+        first_use.add(member)
+        first_use.commit()
+        first_use.info["noted"] = True
+        assert member in first_use
+    with database.session_if_free() as second_use:
+        assert second_use is first_use
+        assert member not in second_use
+        assert second_use.info == {}
+        assert second_use.in_transaction()
+        assert second_use.get(Member, member.id) is not member  # read again, not remembered
+
+    def failing_use() -> None:
+        with database.session_if_free() as session:
+            assert session is first_use
+            session.add(
+                Member(telegram_user_id=78, name="李师傅", language="zh", created_at=START)
+            )
+            session.flush()
+            raise RuntimeError("a refusal after the flush")
+
+    with pytest.raises(RuntimeError):
+        failing_use()
+    with database.session_if_free() as after_failure:
+        assert after_failure is not None
+        assert after_failure is not first_use
+        users = after_failure.execute(text("SELECT telegram_user_id FROM member")).scalars()
+        assert list(users) == [77]
