@@ -194,7 +194,7 @@ class Database:
                     yield None
                     return
                 yield session
-            if quick is not None:
+            if quick is not None and quick is self._quick:  # not disposed of meanwhile
                 session.info.clear()
                 self._quick_session = session
         finally:

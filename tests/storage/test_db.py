@@ -252,3 +252,14 @@ def test_each_quick_session_starts_empty_though_the_loops_session_is_kept(
         assert after_failure is not first_use
         users = after_failure.execute(text("SELECT telegram_user_id FROM member")).scalars()
         assert list(users) == [77]
+
+
+def test_a_quick_session_open_while_the_database_is_disposed_of_is_not_kept(
+    database: Database,
+) -> None:
+    with database.session_if_free() as session:
+        assert session is not None
+        database.dispose()  # shutting down while a message's work is still open
+    with database.session_if_free() as after:
+        assert after is not None
+        assert after.execute(text("SELECT count(*) FROM member")).scalar_one() == 0
